@@ -1,0 +1,194 @@
+"""Where a bucket lives: hosts, URLs, and the ``x-cos-copy-source`` value.
+
+COS addresses buckets virtual-host style. The Host header (and so the
+signature) is always the bucket's real domain; only the TCP destination may be
+overridden (``connect_address``), which is how the same code path, byte for
+byte, reaches the local emulator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+from cos_provider.client.errors import CosValidationError
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_APPID = re.compile(r"^[0-9]{1,20}$")
+_REGION = re.compile(r"^[a-z0-9-]+$")
+_FULL_BUCKET = re.compile(r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P<appid>[0-9]{1,20})$")
+_HOST = re.compile(
+    r"^(?P<bucket>[a-z0-9-]+-[0-9]+)\."
+    r"(?:cos\.(?P<accelerate>accelerate)\.myqcloud\.com"
+    r"|cos(?P<internal>-internal)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>myqcloud\.com|tencentcos\.cn))$"
+)
+
+DOMAIN_MYQCLOUD = "myqcloud.com"
+DOMAIN_TENCENTCOS = "tencentcos.cn"
+
+
+def full_bucket_name(bucket: str, app_id: str | None = None) -> str:
+    """``name-appid`` from ``name-appid`` or from ``name`` plus ``app_id``.
+
+    Raises :class:`CosValidationError` naming the rule when neither form fits.
+    """
+    if not bucket:
+        raise CosValidationError("bucket", "must not be empty")
+    if app_id is not None and app_id != "":
+        app_id = str(app_id)
+        if not _APPID.match(app_id):
+            raise CosValidationError("app_id", f"must be digits, got {app_id!r}")
+        if not bucket.endswith(f"-{app_id}"):
+            bucket = f"{bucket}-{app_id}"
+    m = _FULL_BUCKET.match(bucket)
+    if not m:
+        raise CosValidationError(
+            "bucket",
+            f"{bucket!r} must be <name>-<appid> (lowercase letters, digits and hyphens, "
+            "then the numeric APPID), or give app_id separately",
+        )
+    if len(m.group("name")) > 50 or len(bucket) > 60:
+        raise CosValidationError("bucket", f"{bucket!r} is too long (name at most 50, with APPID at most 60)")
+    return bucket
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to reach buckets of one account.
+
+    ``region`` is needed unless ``accelerate`` or ``custom_domain`` says
+    otherwise. ``custom_domain`` maps every bucket to one host (a CDN or
+    custom origin); ``connect_address`` (``http://127.0.0.1:9000``) changes
+    only where the bytes go.
+    """
+
+    region: str | None = None
+    domain: str = DOMAIN_MYQCLOUD
+    accelerate: bool = False
+    custom_domain: str | None = None
+    scheme: str = "https"
+    connect_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.scheme not in ("http", "https"):
+            raise CosValidationError("scheme", f"must be 'http' or 'https', got {self.scheme!r}")
+        if self.domain not in (DOMAIN_MYQCLOUD, DOMAIN_TENCENTCOS):
+            raise CosValidationError("domain", f"must be {DOMAIN_MYQCLOUD!r} or {DOMAIN_TENCENTCOS!r}")
+        if self.region is not None and not _REGION.match(self.region):
+            raise CosValidationError("region", f"{self.region!r} is not a COS region such as 'ap-guangzhou'")
+        if self.connect_address:
+            parts = urlsplit(self.connect_address)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise CosValidationError(
+                    "connect_address", f"must look like 'http://127.0.0.1:9000', got {self.connect_address!r}"
+                )
+        if not (self.region or self.accelerate or self.custom_domain):
+            raise CosValidationError("region", "is required unless accelerate or a custom domain is set")
+
+    def host(self, bucket: str, region: str | None = None) -> str:
+        """The virtual host of ``bucket`` (a full ``name-appid``)."""
+        if self.custom_domain and region is None:
+            return self.custom_domain.lower()
+        if self.accelerate and region is None:
+            return f"{bucket}.cos.accelerate.{DOMAIN_MYQCLOUD}"
+        reg = region or self.region
+        if not reg:
+            raise CosValidationError("region", f"is required to address bucket {bucket!r}")
+        return f"{bucket}.cos.{reg}.{self.domain}"
+
+    def service_host(self, region: str | None = None) -> str:
+        """Host of GET Service: region-scoped when a region is known."""
+        reg = region or self.region
+        return f"cos.{reg}.{self.domain}" if reg else f"service.cos.{self.domain}"
+
+    def base_url(self, host: str) -> str:
+        """Where requests for ``host`` are sent (the override, if any)."""
+        if self.connect_address:
+            return self.connect_address.rstrip("/")
+        return f"{self.scheme}://{host}"
+
+
+def object_path(key: str) -> str:
+    """The request-target path of ``key``: percent-encoded, dot segments protected.
+
+    urllib3 removes ``.``/``..`` segments from http(s) URLs, which would send a
+    different key than we signed, so such segments are escaped (``%2E``).
+    """
+    segments = key.split("/")
+    encoded = ["%2E" * len(s) if s in (".", "..") else quote(s, safe="-_.~") for s in segments]
+    return "/" + "/".join(encoded)
+
+
+def signed_path(key: str) -> str:
+    """The path that goes into the signature: decoded, ``/`` plus the key."""
+    return "/" + key
+
+
+def copy_source(host: str, key: str, version_id: str | None = None) -> str:
+    """The ``x-cos-copy-source`` value: ``<host>/<encoded key>[?versionId=…]``."""
+    value = f"{host}/{quote(key, safe='/-_.~')}"
+    if version_id:
+        value += f"?versionId={quote(version_id, safe='-_.~=')}"
+    return value
+
+
+@dataclass(frozen=True)
+class ParsedHost:
+    bucket: str
+    region: str | None
+    domain: str
+    accelerate: bool
+
+
+def parse_host(host: str) -> ParsedHost | None:
+    """Recognise a COS virtual host (port ignored); ``None`` if it is not one."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    m = _HOST.match(name.lower())
+    if not m:
+        return None
+    return ParsedHost(
+        bucket=m.group("bucket"),
+        region=m.group("region"),
+        domain=m.group("domain") or DOMAIN_MYQCLOUD,
+        accelerate=bool(m.group("accelerate")),
+    )
+
+
+@dataclass(frozen=True)
+class ParsedCopySource:
+    host: str
+    bucket: str | None
+    region: str | None
+    key: str
+    version_id: str | None
+
+
+def parse_copy_source(value: str) -> ParsedCopySource:
+    """Inverse of :func:`copy_source`; ``ValueError`` if it has no key.
+
+    The key is percent-decoded with ``+`` kept literal (the path rule, not the
+    form rule), and ``versionId`` split off the end.
+    """
+    value = value.strip()
+    for prefix in ("http://", "https://"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+    host, sep, rest = value.partition("/")
+    if not sep or not host or not rest:
+        raise ValueError("copy source must be <bucket-appid>.cos.<region>.myqcloud.com/<key>")
+    path, _, query = rest.partition("?")
+    version_id = None
+    if query:
+        for pair in query.split("&"):
+            name, _, val = pair.partition("=")
+            if name.lower() == "versionid":
+                version_id = unquote(val)
+    parsed = parse_host(host)
+    return ParsedCopySource(
+        host=host.lower(),
+        bucket=parsed.bucket if parsed else None,
+        region=parsed.region if parsed else None,
+        key=unquote(path),
+        version_id=version_id,
+    )

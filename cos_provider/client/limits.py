@@ -1,0 +1,65 @@
+"""Every COS limit the provider enforces, in one table.
+
+The client validates against these before sending, the copy planner plans
+within them and the emulator enforces them, so a limit changes here or nowhere.
+Sizes follow COS, which means binary units: "5 GB" is 5 GiB.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+KiB: Final = 1024
+MiB: Final = 1024 * KiB
+GiB: Final = 1024 * MiB
+TiB: Final = 1024 * GiB
+
+MIN_PART_SIZE: Final = 1 * MiB
+"""Every part but the last must be at least this (Complete answers EntityTooSmall)."""
+MAX_PART_SIZE: Final = 5 * GiB
+MAX_PARTS: Final = 10_000
+MAX_OBJECT_SIZE: Final = MAX_PARTS * MAX_PART_SIZE
+"""48.8 TB: 10,000 parts of 5 GB."""
+MAX_SINGLE_COPY_SIZE: Final = 5 * GiB
+"""PUT Object - Copy is documented for sources up to 5 GB."""
+MAX_PUT_SIZE: Final = 5 * GiB
+
+MAX_KEY_BYTES: Final = 850
+MAX_META_VALUE_BYTES: Final = 2 * KiB
+MAX_META_TOTAL_BYTES: Final = 4 * KiB
+MAX_TAGS: Final = 10
+MAX_LIST_PAGE: Final = 1000
+
+STORAGE_CLASSES: Final = frozenset(
+    {
+        "STANDARD",
+        "STANDARD_IA",
+        "INTELLIGENT_TIERING",
+        "ARCHIVE",
+        "DEEP_ARCHIVE",
+        "MAZ_STANDARD",
+        "MAZ_STANDARD_IA",
+        "MAZ_INTELLIGENT_TIERING",
+    }
+)
+OBJECT_ACLS: Final = frozenset(
+    {
+        "default",
+        "private",
+        "public-read",
+        "authenticated-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+    }
+)
+BUCKET_ACLS: Final = frozenset({"private", "public-read", "public-read-write", "authenticated-read"})
+METADATA_DIRECTIVES: Final = frozenset({"Copy", "Replaced"})
+SSE_ALGORITHMS: Final = frozenset({"AES256"})
+
+# Of the four copy-source conditions, only these pairs may be combined.
+ALLOWED_CONDITION_PAIRS: Final = frozenset(
+    {
+        frozenset({"if_match", "if_unmodified_since"}),
+        frozenset({"if_none_match", "if_modified_since"}),
+    }
+)

@@ -1,0 +1,167 @@
+"""Small typed results. They hold parsed values (ints, datetimes), not strings,
+so callers never re-parse a header, and they turn into plain dicts for XCom."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _AsDict:
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (datetimes as ISO 8601), fit for XCom."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ObjectInfo(_AsDict):
+    """What HEAD Object says about one object version."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+    version_id: str | None = None
+    crc64: int | None = None
+    content_type: str | None = None
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
+    expires: str | None = None
+    storage_class: str | None = None
+    server_side_encryption: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PutResult(_AsDict):
+    etag: str
+    crc64: int | None
+    version_id: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class CopyResult(_AsDict):
+    """PUT Object - Copy."""
+
+    etag: str
+    last_modified: datetime | None
+    crc64: int | None
+    version_id: str | None
+    source_version_id: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class PartCopyResult(_AsDict):
+    """Upload Part - Copy."""
+
+    part_number: int
+    etag: str
+    last_modified: datetime | None
+    crc64: int | None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InitiateResult(_AsDict):
+    bucket: str
+    key: str
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class CompleteResult(_AsDict):
+    location: str
+    bucket: str
+    key: str
+    etag: str
+    crc64: int | None = None
+    version_id: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Part(_AsDict):
+    part_number: int
+    etag: str
+    size: int
+    last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PartsPage(_AsDict):
+    bucket: str
+    key: str
+    upload_id: str
+    parts: list[Part]
+    is_truncated: bool
+    next_part_number_marker: int | None
+
+
+@dataclass(frozen=True)
+class Upload(_AsDict):
+    key: str
+    upload_id: str
+    initiated: datetime | None
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadsPage(_AsDict):
+    bucket: str
+    uploads: list[Upload]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_key_marker: str | None
+    next_upload_id_marker: str | None
+
+
+@dataclass(frozen=True)
+class ListedObject(_AsDict):
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectsPage(_AsDict):
+    bucket: str
+    prefix: str
+    objects: list[ListedObject]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_marker: str | None
+
+
+@dataclass(frozen=True)
+class BucketInfo(_AsDict):
+    name: str
+    region: str
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    code: str
+    message: str
+    resource: str
+    request_id: str
+    trace_id: str

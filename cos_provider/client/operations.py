@@ -1,0 +1,490 @@
+"""Every COS operation the provider uses, as a pure request builder plus the
+parser of its answer (:class:`~cos_provider.client.protocol.Call`).
+
+Nothing here does I/O, so the sync client and the async client (and the
+tests) share one definition of each operation, including its validation:
+a bad parameter raises :class:`CosValidationError` when the call is *built*,
+before anything is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime
+
+from cos_provider.client import validation, xmlcodec
+from cos_provider.client.endpoints import Endpoint, copy_source, full_bucket_name
+from cos_provider.client.errors import CosValidationError
+from cos_provider.client.models import (
+    BucketInfo,
+    CompleteResult,
+    CopyResult,
+    InitiateResult,
+    ObjectInfo,
+    ObjectsPage,
+    PartCopyResult,
+    PartsPage,
+    PutResult,
+    UploadsPage,
+)
+from cos_provider.client.protocol import Call, CosRequest, RawResponse
+
+CONTENT_HEADERS = ("content_type", "cache_control", "content_disposition", "content_encoding", "expires")
+_CONTENT_HEADER_NAMES = {
+    "content_type": "Content-Type",
+    "cache_control": "Cache-Control",
+    "content_disposition": "Content-Disposition",
+    "content_encoding": "Content-Encoding",
+    "expires": "Expires",
+}
+GRANTS = ("grant_read", "grant_read_acp", "grant_write_acp", "grant_full_control")
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """An object (or one version of it) in a bucket, possibly in another region."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    region: str | None = None
+
+    def uri(self) -> str:
+        return f"cos://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class CopyConditions:
+    """The four ``x-cos-copy-source-If-*`` preconditions."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: datetime | str | None = None
+    if_unmodified_since: datetime | str | None = None
+
+    def validate(self) -> None:
+        validation.validate_conditions(
+            self.if_match, self.if_none_match, self.if_modified_since, self.if_unmodified_since
+        )
+
+    def headers(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.if_match:
+            out["x-cos-copy-source-If-Match"] = xmlcodec.quote_etag(self.if_match)
+        if self.if_none_match:
+            out["x-cos-copy-source-If-None-Match"] = xmlcodec.quote_etag(self.if_none_match)
+        if self.if_modified_since:
+            out["x-cos-copy-source-If-Modified-Since"] = http_date(self.if_modified_since)
+        if self.if_unmodified_since:
+            out["x-cos-copy-source-If-Unmodified-Since"] = http_date(self.if_unmodified_since)
+        return out
+
+    def pinned_to(self, etag: str) -> CopyConditions:
+        """These conditions plus ``If-Match: etag``, the pin of a multipart copy.
+
+        A caller's own If-Match must agree with the pin; If-None-Match and
+        If-Modified-Since were checked once against the pinned version and
+        cannot be sent alongside If-Match, so they are dropped from parts.
+        """
+        return dataclasses.replace(self, if_match=etag, if_none_match=None, if_modified_since=None)
+
+
+@dataclass(frozen=True)
+class ObjectAttributes:
+    """What a write sets on the new object: content headers, metadata, class, ACL, SSE.
+
+    ``metadata`` holds user metadata names without the ``x-cos-meta-`` prefix.
+    """
+
+    content_type: str | None = None
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
+    expires: str | None = None
+    metadata: Mapping[str, str] | None = None
+    storage_class: str | None = None
+    acl: str | None = None
+    grant_read: str | None = None
+    grant_read_acp: str | None = None
+    grant_write_acp: str | None = None
+    grant_full_control: str | None = None
+    server_side_encryption: str | None = None
+    tagging: str | None = None
+
+    def headers(self, *, include_content: bool = True) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if include_content:
+            for attr in CONTENT_HEADERS:
+                value = getattr(self, attr)
+                if value is not None:
+                    out[_CONTENT_HEADER_NAMES[attr]] = value
+            for name, value in validation.normalise_metadata(self.metadata).items():
+                out[f"x-cos-meta-{name}"] = value
+        storage_class = validation.validate_storage_class(self.storage_class)
+        if storage_class:
+            out["x-cos-storage-class"] = storage_class
+        acl = validation.validate_acl(self.acl)
+        if acl:
+            out["x-cos-acl"] = acl
+        for grant in GRANTS:
+            value = getattr(self, grant)
+            if value:
+                out["x-cos-" + grant.replace("_", "-")] = value
+        sse = validation.validate_sse(self.server_side_encryption)
+        if sse:
+            out["x-cos-server-side-encryption"] = sse
+        if self.tagging:
+            out["x-cos-tagging"] = self.tagging
+        return out
+
+
+def http_date(value: datetime | str) -> str:
+    if isinstance(value, str):
+        parsed = xmlcodec.parse_timestamp(value)
+        if parsed is None:
+            raise CosValidationError("timestamp", f"{value!r} is neither ISO 8601 nor an HTTP date")
+        value = parsed
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_datetime(value.astimezone(timezone.utc), usegmt=True)
+
+
+def _crc(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("x-cos-hash-crc64ecma")
+    return int(value) if value and value.isdigit() else None
+
+
+def _version(headers: Mapping[str, str], name: str = "x-cos-version-id") -> str | None:
+    return headers.get(name) or None
+
+
+def _object_ref(ref: ObjectRef, field: str) -> ObjectRef:
+    try:
+        full_bucket_name(ref.bucket)
+    except CosValidationError as exc:
+        raise CosValidationError(f"{field}.bucket", exc.rule) from None
+    validation.validate_key(ref.key, f"{field}.key")
+    return ref
+
+
+# ---------------------------------------------------------------- buckets
+
+
+def head_bucket(bucket: str) -> Call[str]:
+    return Call(CosRequest("HeadBucket", "HEAD", bucket), lambda r: r.request_id)
+
+
+def list_buckets(region: str | None = None) -> Call[list[BucketInfo]]:
+    """GET Service; region-scoped when ``region`` is given."""
+    return Call(
+        CosRequest("GetService", "GET", "", region=region),
+        lambda r: xmlcodec.parse_list_buckets(r.body),
+    )
+
+
+def put_bucket(bucket: str, region: str | None = None, acl: str | None = None) -> Call[str]:
+    headers = {"x-cos-acl": acl} if acl else {}
+    return Call(
+        CosRequest("PutBucket", "PUT", bucket, headers=headers, region=region), lambda r: r.request_id
+    )
+
+
+def list_objects(
+    bucket: str,
+    prefix: str = "",
+    delimiter: str = "",
+    marker: str = "",
+    max_keys: int = 1000,
+) -> Call[ObjectsPage]:
+    if not 1 <= max_keys <= 1000:
+        raise CosValidationError("max_keys", f"must be from 1 to 1000, got {max_keys}")
+    params = {"encoding-type": "url", "max-keys": str(max_keys)}
+    if prefix:
+        params["prefix"] = prefix
+    if delimiter:
+        params["delimiter"] = delimiter
+    if marker:
+        params["marker"] = marker
+    return Call(
+        CosRequest("ListObjects", "GET", bucket, params=params),
+        lambda r: xmlcodec.parse_list_bucket(r.body),
+    )
+
+
+def list_multipart_uploads(
+    bucket: str,
+    prefix: str = "",
+    key_marker: str = "",
+    upload_id_marker: str = "",
+    max_uploads: int = 1000,
+) -> Call[UploadsPage]:
+    if not 1 <= max_uploads <= 1000:
+        raise CosValidationError("max_uploads", f"must be from 1 to 1000, got {max_uploads}")
+    params = {"uploads": "", "encoding-type": "url", "max-uploads": str(max_uploads)}
+    if prefix:
+        params["prefix"] = prefix
+    if key_marker:
+        params["key-marker"] = key_marker
+        if upload_id_marker:
+            params["upload-id-marker"] = upload_id_marker
+    return Call(
+        CosRequest("ListMultipartUploads", "GET", bucket, params=params),
+        lambda r: xmlcodec.parse_list_multipart_uploads(r.body),
+    )
+
+
+# ---------------------------------------------------------------- objects
+
+
+def _object_info(bucket: str, key: str, r: RawResponse) -> ObjectInfo:
+    h = r.headers
+    metadata = {
+        name[len("x-cos-meta-") :].lower(): value
+        for name, value in h.items()
+        if name.lower().startswith("x-cos-meta-")
+    }
+    return ObjectInfo(
+        bucket=bucket,
+        key=key,
+        size=int(h.get("Content-Length", "0")),
+        etag=h.get("ETag", ""),
+        last_modified=xmlcodec.parse_timestamp(h.get("Last-Modified")),
+        version_id=_version(h),
+        crc64=_crc(h),
+        content_type=h.get("Content-Type"),
+        cache_control=h.get("Cache-Control"),
+        content_disposition=h.get("Content-Disposition"),
+        content_encoding=h.get("Content-Encoding"),
+        expires=h.get("Expires"),
+        storage_class=h.get("x-cos-storage-class") or "STANDARD",
+        server_side_encryption=h.get("x-cos-server-side-encryption"),
+        metadata=metadata,
+        request_id=r.request_id or None,
+    )
+
+
+def head_object(ref: ObjectRef) -> Call[ObjectInfo]:
+    _object_ref(ref, "object")
+    params = {"versionId": ref.version_id} if ref.version_id else {}
+    return Call(
+        CosRequest("HeadObject", "HEAD", ref.bucket, ref.key, params=params, region=ref.region),
+        lambda r: _object_info(ref.bucket, ref.key, r),
+    )
+
+
+def get_object(ref: ObjectRef, first: int | None = None, last: int | None = None) -> Call[bytes]:
+    _object_ref(ref, "object")
+    params = {"versionId": ref.version_id} if ref.version_id else {}
+    headers = {}
+    if first is not None:
+        headers["Range"] = f"bytes={first}-{'' if last is None else last}"
+    return Call(
+        CosRequest(
+            "GetObject", "GET", ref.bucket, ref.key, params=params, headers=headers, region=ref.region
+        ),
+        lambda r: r.body,
+    )
+
+
+def put_object(ref: ObjectRef, body: bytes, attributes: ObjectAttributes | None = None) -> Call[PutResult]:
+    _object_ref(ref, "object")
+    headers = (attributes or ObjectAttributes()).headers()
+    return Call(
+        CosRequest("PutObject", "PUT", ref.bucket, ref.key, headers=headers, body=body),
+        lambda r: PutResult(
+            etag=r.headers.get("ETag", ""),
+            crc64=_crc(r.headers),
+            version_id=_version(r.headers),
+            request_id=r.request_id or None,
+        ),
+    )
+
+
+def delete_object(ref: ObjectRef) -> Call[str | None]:
+    _object_ref(ref, "object")
+    params = {"versionId": ref.version_id} if ref.version_id else {}
+    return Call(
+        CosRequest("DeleteObject", "DELETE", ref.bucket, ref.key, params=params),
+        lambda r: _version(r.headers),
+    )
+
+
+# ---------------------------------------------------------------- copy
+
+
+def copy_source_header(source: ObjectRef, endpoint: Endpoint) -> str:
+    host = endpoint.host(source.bucket, source.region or endpoint.region)
+    return copy_source(host, source.key, source.version_id)
+
+
+def copy_object(
+    source: ObjectRef,
+    dest: ObjectRef,
+    endpoint: Endpoint,
+    *,
+    metadata_directive: str = "Copy",
+    attributes: ObjectAttributes | None = None,
+    conditions: CopyConditions | None = None,
+) -> Call[CopyResult]:
+    """PUT Object - Copy. With ``Copy``, content headers and metadata are not sent
+    (COS says they "cannot be specified"); with ``Replaced`` they define the object."""
+    _object_ref(source, "source")
+    _object_ref(dest, "dest")
+    directive = validation.validate_directive(metadata_directive)
+    conditions = conditions or CopyConditions()
+    conditions.validate()
+    attributes = attributes or ObjectAttributes()
+    same = (
+        source.bucket == dest.bucket
+        and source.key == dest.key
+        and (source.region or endpoint.region) == (dest.region or endpoint.region)
+        and not source.version_id
+    )
+    if same and directive != "Replaced":
+        raise CosValidationError(
+            "metadata_directive", "must be 'Replaced' when source and destination are the same object"
+        )
+    if directive == "Copy" and any(
+        getattr(attributes, a) is not None for a in (*CONTENT_HEADERS, "metadata")
+    ):
+        raise CosValidationError(
+            "metadata_directive",
+            "is 'Copy', which keeps the source's content headers and metadata; use 'Replaced' to set new ones",
+        )
+    headers = {
+        "x-cos-copy-source": copy_source_header(source, endpoint),
+        "x-cos-metadata-directive": directive,
+    }
+    headers.update(conditions.headers())
+    headers.update(attributes.headers(include_content=directive == "Replaced"))
+
+    def parse(r: RawResponse) -> CopyResult:
+        body = xmlcodec.parse_copy_object_result(r.body)
+        return CopyResult(
+            etag=body.etag,
+            last_modified=body.last_modified,
+            crc64=body.crc64 if body.crc64 is not None else _crc(r.headers),
+            version_id=body.version_id or _version(r.headers),
+            source_version_id=_version(r.headers, "x-cos-copy-source-version-id"),
+            request_id=r.request_id or None,
+        )
+
+    return Call(
+        CosRequest("CopyObject", "PUT", dest.bucket, dest.key, headers=headers, region=dest.region), parse
+    )
+
+
+# ---------------------------------------------------------------- multipart
+
+
+def initiate_multipart_upload(
+    dest: ObjectRef, attributes: ObjectAttributes | None = None
+) -> Call[InitiateResult]:
+    _object_ref(dest, "dest")
+    headers = (attributes or ObjectAttributes()).headers()
+    return Call(
+        CosRequest(
+            "InitiateMultipartUpload", "POST", dest.bucket, dest.key, params={"uploads": ""}, headers=headers
+        ),
+        lambda r: xmlcodec.parse_initiate_result(r.body),
+    )
+
+
+def upload_part_copy(
+    source: ObjectRef,
+    dest: ObjectRef,
+    endpoint: Endpoint,
+    upload_id: str,
+    part_number: int,
+    first: int | None = None,
+    last: int | None = None,
+    conditions: CopyConditions | None = None,
+) -> Call[PartCopyResult]:
+    _object_ref(source, "source")
+    _object_ref(dest, "dest")
+    validation.validate_part_number(part_number)
+    conditions = conditions or CopyConditions()
+    conditions.validate()
+    if not upload_id:
+        raise CosValidationError("upload_id", "must not be empty")
+    headers = {"x-cos-copy-source": copy_source_header(source, endpoint)}
+    if first is not None or last is not None:
+        if first is None or last is None:
+            raise CosValidationError("copy_source_range", "needs both first and last byte")
+        headers["x-cos-copy-source-range"] = validation.validate_range(first, last)
+    headers.update(conditions.headers())
+
+    def parse(r: RawResponse) -> PartCopyResult:
+        body = xmlcodec.parse_copy_part_result(r.body, part_number)
+        crc = body.crc64 if body.crc64 is not None else _crc(r.headers)
+        return PartCopyResult(part_number, body.etag, body.last_modified, crc, r.request_id or None)
+
+    params = {"partNumber": str(part_number), "uploadId": upload_id}
+    return Call(
+        CosRequest("UploadPartCopy", "PUT", dest.bucket, dest.key, params=params, headers=headers), parse
+    )
+
+
+def complete_multipart_upload(
+    dest: ObjectRef, upload_id: str, parts: Iterable[tuple[int, str]], read_timeout: float | None = None
+) -> Call[CompleteResult]:
+    _object_ref(dest, "dest")
+    ordered = list(parts)
+    numbers = [n for n, _ in ordered]
+    if not ordered:
+        raise CosValidationError("parts", "must list at least one part")
+    if numbers != sorted(set(numbers)):
+        raise CosValidationError("parts", "part numbers must be strictly ascending")
+    body = xmlcodec.build_complete_multipart_upload(ordered)
+
+    def parse(r: RawResponse) -> CompleteResult:
+        result = xmlcodec.parse_complete_result(r.body)
+        return CompleteResult(
+            location=result.location,
+            bucket=result.bucket,
+            key=result.key,
+            etag=result.etag,
+            crc64=_crc(r.headers),
+            version_id=_version(r.headers),
+            request_id=r.request_id or None,
+        )
+
+    return Call(
+        CosRequest(
+            "CompleteMultipartUpload",
+            "POST",
+            dest.bucket,
+            dest.key,
+            params={"uploadId": upload_id},
+            headers={"Content-Type": "application/xml"},
+            body=body,
+            read_timeout=read_timeout,
+        ),
+        parse,
+    )
+
+
+def abort_multipart_upload(dest: ObjectRef, upload_id: str) -> Call[str]:
+    _object_ref(dest, "dest")
+    return Call(
+        CosRequest("AbortMultipartUpload", "DELETE", dest.bucket, dest.key, params={"uploadId": upload_id}),
+        lambda r: r.request_id,
+    )
+
+
+def list_parts(
+    dest: ObjectRef, upload_id: str, part_number_marker: int = 0, max_parts: int = 1000
+) -> Call[PartsPage]:
+    _object_ref(dest, "dest")
+    if not 1 <= max_parts <= 1000:
+        raise CosValidationError("max_parts", f"must be from 1 to 1000, got {max_parts}")
+    params = {"uploadId": upload_id, "encoding-type": "url", "max-parts": str(max_parts)}
+    if part_number_marker:
+        params["part-number-marker"] = str(part_number_marker)
+    return Call(
+        CosRequest("ListParts", "GET", dest.bucket, dest.key, params=params),
+        lambda r: xmlcodec.parse_list_parts(r.body),
+    )

@@ -1,0 +1,133 @@
+"""Sans-I/O core shared by the sync and async transports.
+
+A :class:`CosRequest` describes one API call; :func:`prepare` turns it into
+the URL and headers to send, signed for *now*. Transports call it again for
+every attempt, so retries are always re-signed with a fresh window, and no
+transport ever chooses which headers to sign.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from requests.structures import CaseInsensitiveDict
+
+from cos_provider.client import signing
+from cos_provider.client.credentials import Credentials
+from cos_provider.client.endpoints import Endpoint, object_path, signed_path
+from cos_provider.client.signing import cos_quote
+
+T = TypeVar("T")
+
+SIGNATURE_LIFETIME = 600
+"""Seconds a signature stays valid. Requests are signed per attempt, so this
+only needs to cover one request plus clock skew, not a whole copy."""
+CLOCK_SKEW_ALLOWANCE = 60
+
+
+@dataclass(frozen=True)
+class CosRequest:
+    """One COS API call, independent of how it is sent."""
+
+    operation: str
+    method: str
+    bucket: str
+    """Full ``name-appid``; empty for service-level calls (GET Service)."""
+    key: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    region: str | None = None
+    """Overrides the endpoint's region (cross-region source HEADs)."""
+    read_timeout: float | None = None
+
+    def describe(self) -> str:
+        """``Operation bucket/key`` for log lines and error text (no secrets)."""
+        target = f"{self.bucket}/{self.key}" if self.key is not None else self.bucket
+        return f"{self.operation} {target}"
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: CaseInsensitiveDict[str]
+    body: bytes
+
+    @property
+    def request_id(self) -> str:
+        return self.headers.get("x-cos-request-id", "")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """A request and the function that reads its successful response."""
+
+    request: CosRequest
+    parse: Callable[[RawResponse], T]
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def _query_string(params: Mapping[str, str]) -> str:
+    parts = [cos_quote(k) if v == "" else f"{cos_quote(k)}={cos_quote(v)}" for k, v in params.items()]
+    return "&".join(parts)
+
+
+def prepare(
+    request: CosRequest,
+    credentials: Credentials,
+    endpoint: Endpoint,
+    *,
+    now: Callable[[], float] = time.time,
+    extra_headers: Mapping[str, str] | None = None,
+) -> PreparedRequest:
+    """Build the URL and signed headers for one attempt of ``request``."""
+    host = (
+        endpoint.host(request.bucket, request.region)
+        if request.bucket
+        else endpoint.service_host(request.region)
+    )
+    path = object_path(request.key) if request.key is not None else "/"
+    query = _query_string(request.params)
+    url = endpoint.base_url(host) + path + (f"?{query}" if query else "")
+
+    headers: dict[str, str] = {"Host": host}
+    headers.update(request.headers)
+    if extra_headers:
+        headers.update(extra_headers)
+    if credentials.token:
+        headers["x-cos-security-token"] = credentials.token
+    if request.method in ("PUT", "POST", "DELETE") or request.body:
+        # requests/httpx add it anyway for these methods; sign what is sent.
+        headers["Content-Length"] = str(len(request.body))
+
+    to_sign = {name: value for name, value in headers.items() if signing.should_sign_header(name)}
+    start = int(now()) - CLOCK_SKEW_ALLOWANCE
+    headers["Authorization"] = signing.authorization(
+        credentials.secret_id,
+        credentials.secret_key,
+        request.method,
+        signed_path(request.key) if request.key is not None else "/",
+        request.params,
+        to_sign,
+        start,
+        start + CLOCK_SKEW_ALLOWANCE + SIGNATURE_LIFETIME,
+    )
+    return PreparedRequest(request.method, url, headers, request.body)
+
+
+REDACTED_HEADERS = frozenset({"authorization", "x-cos-security-token"})
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy safe to log: credentials replaced with ``***``."""
+    return {k: ("***" if k.lower() in REDACTED_HEADERS else v) for k, v in headers.items()}

@@ -1,0 +1,132 @@
+"""The synchronous transport: one pooled ``requests.Session`` per client.
+
+It owns I/O only. What to send comes from :mod:`protocol` (signed afresh for
+each attempt), what counts as an error from :mod:`errors`, and when to retry
+from :mod:`retry`, so the async transport differs from this one in the HTTP
+library alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+
+from cos_provider.client.credentials import Credentials
+from cos_provider.client.endpoints import Endpoint
+from cos_provider.client.errors import CosError, CosTransportError, error_from_response
+from cos_provider.client.protocol import Call, CosRequest, RawResponse, prepare
+from cos_provider.client.retry import RetryPolicy
+
+T = TypeVar("T")
+log = logging.getLogger("cos_provider.client")
+
+USER_AGENT = "airflow-provider-tencent-cos"
+
+
+@dataclass(frozen=True)
+class TransportConfig:
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    verify: bool | str = True
+    pool_size: int = 16
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def tag_error(exc: CosError, request: CosRequest, attempt: int) -> CosError:
+    """Attach what was being done, so retry logs and callers can say it."""
+    exc.cos_request = request.describe()  # type: ignore[attr-defined]
+    exc.attempt = attempt  # type: ignore[attr-defined]
+    return exc
+
+
+def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float) -> T:
+    """Shared by both transports: log, raise the error a response carries, or parse it."""
+    error = error_from_response(response.status, response.headers, response.body, request.method)
+    log.debug(
+        "COS %s -> %s in %.3fs (attempt %d, x-cos-request-id=%s)",
+        request.describe(),
+        response.status,
+        elapsed,
+        attempt,
+        response.request_id or "-",
+    )
+    if error is not None:
+        raise tag_error(error, request, attempt)
+    return call.parse(response)
+
+
+class SyncTransport:
+    """Sends :class:`Call` objects with retries over a pooled session."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        endpoint: Endpoint,
+        config: TransportConfig | None = None,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.credentials = credentials
+        self.endpoint = endpoint
+        self.config = config or TransportConfig()
+        self._now = now
+        self._session = self._new_session()
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=max(1, self.config.pool_size), max_retries=0, pool_block=False
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.verify = self.config.verify
+        session.headers["User-Agent"] = USER_AGENT
+        # Proxies from the environment would bypass the connect-address override.
+        session.trust_env = self.endpoint.connect_address is None
+        return session
+
+    def close(self) -> None:
+        self._session.close()
+
+    def execute(self, call: Call[T]) -> T:
+        for attempt in self.config.retry.retrying():
+            with attempt:
+                return self._attempt(call, attempt.retry_state.attempt_number)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _attempt(self, call: Call[T], attempt: int) -> T:
+        request = call.request
+        prepared = prepare(request, self.credentials, self.endpoint, now=self._now)
+        timeout = (self.config.connect_timeout, request.read_timeout or self.config.read_timeout)
+        started = time.monotonic()
+        try:
+            resp = self._session.request(
+                prepared.method,
+                prepared.url,
+                headers=prepared.headers,
+                data=prepared.body or None,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+            body = resp.content
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+            raise tag_error(
+                CosTransportError(
+                    f"COS {request.describe()} {kind}: {type(exc).__name__}",
+                    method=request.method,
+                    url=prepared.url,
+                    attempts=attempt,
+                ),
+                request,
+                attempt,
+            ) from exc
+        response = RawResponse(resp.status_code, CaseInsensitiveDict(resp.headers), body)
+        return finish(call, response, request, attempt, time.monotonic() - started)

@@ -1,0 +1,164 @@
+"""Checks that run before a request is sent.
+
+Each check raises :class:`CosValidationError` naming the parameter and the
+rule it breaks, so a DAG author learns what to fix without reading a COS
+error code (or paying for a request that was bound to fail). The limits
+themselves come from :mod:`limits`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from cos_provider.client import limits
+from cos_provider.client.errors import CosValidationError
+
+_META_NAME = re.compile(r"^[a-z0-9-]+$")
+_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+_FORBIDDEN_KEY_CHARS = {chr(c) for c in range(0x00, 0x20)} | {"\x7f"}
+
+
+def validate_key(key: str, field: str = "key") -> str:
+    if not isinstance(key, str) or key == "":
+        raise CosValidationError(field, "must be a non-empty string")
+    size = len(key.encode("utf-8"))
+    if size > limits.MAX_KEY_BYTES:
+        raise CosValidationError(
+            field, f"is {size} bytes of UTF-8; COS allows at most {limits.MAX_KEY_BYTES}"
+        )
+    bad = sorted(_FORBIDDEN_KEY_CHARS.intersection(key))
+    if bad:
+        raise CosValidationError(field, f"contains control character(s) {', '.join(repr(c) for c in bad)}")
+    return key
+
+
+def normalise_metadata(metadata: Mapping[str, str] | None, field: str = "metadata") -> dict[str, str]:
+    """Lower-case names (COS folds them), strip an ``x-cos-meta-`` prefix, check limits."""
+    if not metadata:
+        return {}
+    out: dict[str, str] = {}
+    for raw_name, value in metadata.items():
+        name = str(raw_name).lower()
+        if name.startswith("x-cos-meta-"):
+            name = name[len("x-cos-meta-") :]
+        if not _META_NAME.match(name):
+            raise CosValidationError(
+                f"{field}[{raw_name!r}]",
+                "metadata names may use only letters, digits and '-' (COS does not support '_')",
+            )
+        if not isinstance(value, str):
+            raise CosValidationError(
+                f"{field}[{raw_name!r}]", f"value must be a string, got {type(value).__name__}"
+            )
+        if "\r" in value or "\n" in value:
+            raise CosValidationError(f"{field}[{raw_name!r}]", "value must not contain line breaks")
+        if len(value.encode()) > limits.MAX_META_VALUE_BYTES:
+            raise CosValidationError(
+                f"{field}[{raw_name!r}]", f"value exceeds {limits.MAX_META_VALUE_BYTES} bytes"
+            )
+        if name in out:
+            raise CosValidationError(f"{field}[{raw_name!r}]", "duplicates another name once lower-cased")
+        out[name] = value
+    total = sum(len(f"x-cos-meta-{k}".encode()) + len(v.encode()) for k, v in out.items())
+    if total > limits.MAX_META_TOTAL_BYTES:
+        raise CosValidationError(
+            field, f"totals {total} bytes of x-cos-meta-* headers; COS allows {limits.MAX_META_TOTAL_BYTES}"
+        )
+    return out
+
+
+def validate_storage_class(value: str | None, field: str = "storage_class") -> str | None:
+    if value is None:
+        return None
+    upper = value.upper()
+    if upper not in limits.STORAGE_CLASSES:
+        raise CosValidationError(
+            field, f"{value!r} is not one of {', '.join(sorted(limits.STORAGE_CLASSES))}"
+        )
+    return upper
+
+
+def validate_acl(value: str | None, field: str = "acl") -> str | None:
+    if value is None:
+        return None
+    if value not in limits.OBJECT_ACLS:
+        raise CosValidationError(field, f"{value!r} is not one of {', '.join(sorted(limits.OBJECT_ACLS))}")
+    return value
+
+
+def validate_directive(value: str, field: str = "metadata_directive") -> str:
+    canonical = {d.lower(): d for d in limits.METADATA_DIRECTIVES}.get(str(value).lower())
+    if canonical is None:
+        raise CosValidationError(field, f"must be 'Copy' or 'Replaced', got {value!r}")
+    return canonical
+
+
+def validate_sse(value: str | None, field: str = "server_side_encryption") -> str | None:
+    if value is None:
+        return None
+    if value not in limits.SSE_ALGORITHMS:
+        raise CosValidationError(field, f"COS supports only 'AES256', got {value!r}")
+    return value
+
+
+def validate_conditions(
+    if_match: str | None,
+    if_none_match: str | None,
+    if_modified_since: datetime | str | None,
+    if_unmodified_since: datetime | str | None,
+    field_prefix: str = "copy_source_",
+) -> None:
+    given = frozenset(
+        name
+        for name, value in (
+            ("if_match", if_match),
+            ("if_none_match", if_none_match),
+            ("if_modified_since", if_modified_since),
+            ("if_unmodified_since", if_unmodified_since),
+        )
+        if value not in (None, "")
+    )
+    if len(given) <= 1:
+        return
+    if len(given) == 2 and given in limits.ALLOWED_CONDITION_PAIRS:
+        return
+    names = " + ".join(f"{field_prefix}{n}" for n in sorted(given))
+    raise CosValidationError(
+        names,
+        "COS allows only If-Match with If-Unmodified-Since, or If-None-Match with If-Modified-Since",
+    )
+
+
+def validate_part_number(number: int, field: str = "part_number") -> int:
+    if not isinstance(number, int) or not 1 <= number <= limits.MAX_PARTS:
+        raise CosValidationError(field, f"must be an integer from 1 to {limits.MAX_PARTS}, got {number!r}")
+    return number
+
+
+def validate_part_size(size: int, field: str = "part_size") -> int:
+    if not isinstance(size, int) or not limits.MIN_PART_SIZE <= size <= limits.MAX_PART_SIZE:
+        raise CosValidationError(
+            field,
+            f"must be from {limits.MIN_PART_SIZE} (1 MB) to {limits.MAX_PART_SIZE} (5 GB) bytes, got {size!r}",
+        )
+    return size
+
+
+def validate_range(first: int, last: int, field: str = "copy_source_range") -> str:
+    """Return ``bytes=first-last`` for an inclusive range of at most one part."""
+    if not (isinstance(first, int) and isinstance(last, int)) or first < 0 or last < first:
+        raise CosValidationError(field, f"must satisfy 0 <= first <= last, got {first!r}-{last!r}")
+    if last - first + 1 > limits.MAX_PART_SIZE:
+        raise CosValidationError(field, f"spans more than {limits.MAX_PART_SIZE} bytes (5 GB)")
+    return f"bytes={first}-{last}"
+
+
+def parse_range(value: str, field: str = "copy_source_range") -> tuple[int, int]:
+    m = _RANGE.match(value.strip())
+    if not m:
+        raise CosValidationError(field, f"must look like 'bytes=first-last', got {value!r}")
+    first, last = int(m.group(1)), int(m.group(2))
+    validate_range(first, last, field)
+    return first, last
