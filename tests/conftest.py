@@ -38,7 +38,9 @@ def connection_json(address: str, **extra: Any) -> str:
     """An ``AIRFLOW_CONN_*`` value pointing the hook at the emulator."""
     extras = {"region": REGION, "app_id": APP_ID, "connect_address": address, "max_attempts": 3}
     extras.update(extra)
-    return json.dumps({"conn_type": "tencent_cos", "login": SECRET_ID, "password": SECRET_KEY, "extra": extras})
+    return json.dumps(
+        {"conn_type": "tencent_cos", "login": SECRET_ID, "password": SECRET_KEY, "extra": extras}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +69,9 @@ def client(cos: Any) -> Iterator[Any]:
     from cos_provider.client.retry import RetryPolicy
     from cos_provider.client.transport import TransportConfig
 
-    config = TransportConfig(read_timeout=10, retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05))
+    config = TransportConfig(
+        read_timeout=10, retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
+    )
     with CosClient(
         Credentials(SECRET_ID, SECRET_KEY),
         Endpoint(region=REGION, scheme="http", connect_address=cos.address),
