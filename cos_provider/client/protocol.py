@@ -47,7 +47,7 @@ class CosRequest:
     def describe(self) -> str:
         """``Operation bucket/key`` for log lines and error text (no secrets)."""
         target = f"{self.bucket}/{self.key}" if self.key is not None else self.bucket
-        return f"{self.operation} {target}"
+        return f"{self.operation} {target}".rstrip()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,176 @@
+"""PUT, GET, HEAD and DELETE Object.
+
+Decisions: GET of a current delete marker is 404 ``NoSuchKey`` and of a named
+delete marker 405 ``MethodNotAllowed`` (both with ``x-cos-delete-marker``);
+an unknown ``versionId`` is 404 ``NoSuchVersion``. GET of an ``ARCHIVE`` or
+``DEEP_ARCHIVE`` object is 403 ``InvalidObjectState`` (restore is not
+emulated); HEAD works. ``x-cos-storage-class`` is sent only when not
+``STANDARD``, as COS does (the SDK reads its absence as standard). A
+multi-range ``Range`` is ignored (the whole object is sent), as RFC 9110
+allows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+
+from cos_provider.client import limits
+from cos_provider.emulator import validate
+from cos_provider.emulator.content import Content
+from cos_provider.emulator.core import Core
+from cos_provider.emulator.errors import CosError
+from cos_provider.emulator.faults import Fault
+from cos_provider.emulator.store import Bucket, ObjectVersion
+from cos_provider.emulator.wire import Request, Response, http_date
+from cos_provider.emulator.xmlout import quoted
+
+ARCHIVED = frozenset({"ARCHIVE", "DEEP_ARCHIVE"})
+
+
+def bucket_of(core: Core, req: Request) -> Bucket:
+    assert req.bucket is not None
+    bucket = core.store.bucket(req.bucket)
+    if req.region is not None and bucket.region != req.region:
+        raise CosError(
+            404, "NoSuchBucket", f"The specified bucket {req.bucket} does not exist in region {req.region}."
+        )
+    return bucket
+
+
+def version_headers(bucket: Bucket, version: ObjectVersion) -> dict[str, str]:
+    if not bucket.versioning and version.version_id is None:
+        return {}
+    return {"x-cos-version-id": version.version_id or "null"}
+
+
+def object_headers(bucket: Bucket, version: ObjectVersion) -> dict[str, str]:
+    a = version.attrs
+    headers = {
+        "Content-Type": a.content_type,
+        "ETag": quoted(version.etag),
+        "Last-Modified": http_date(version.last_modified),
+        "Accept-Ranges": "bytes",
+    }
+    crc = version.crc64
+    if crc is not None:
+        headers["x-cos-hash-crc64ecma"] = str(crc)
+    for name, value in (
+        ("Cache-Control", a.cache_control),
+        ("Content-Disposition", a.content_disposition),
+        ("Content-Encoding", a.content_encoding),
+        ("Content-Language", a.content_language),
+        ("Expires", a.expires),
+        ("x-cos-server-side-encryption", a.sse),
+    ):
+        if value is not None:
+            headers[name] = value
+    if a.storage_class != "STANDARD":
+        headers["x-cos-storage-class"] = a.storage_class
+    for name, value in a.metadata.items():
+        headers[f"x-cos-meta-{name}"] = value
+    headers.update(version_headers(bucket, version))
+    return headers
+
+
+def find_version(core: Core, bucket: Bucket, req: Request) -> ObjectVersion:
+    version_id = req.param("versionId")
+    version = core.store.version(bucket, req.key, version_id)
+    if version is None:
+        if version_id is not None:
+            raise CosError(404, "NoSuchVersion", "The specified version does not exist.")
+        raise CosError(404, "NoSuchKey", "The specified key does not exist.")
+    if version.is_delete_marker:
+        marker = {"x-cos-delete-marker": "true", "x-cos-version-id": version.version_id or "null"}
+        if version_id is not None:
+            raise CosError(
+                405, "MethodNotAllowed", "The specified version is a delete marker.", headers=marker
+            )
+        raise CosError(404, "NoSuchKey", "The specified key does not exist.", headers=marker)
+    return version
+
+
+def _read(core: Core, req: Request, *, with_body: bool) -> Response:
+    bucket = bucket_of(core, req)
+    version = find_version(core, bucket, req)
+    if with_body and version.attrs.storage_class in ARCHIVED:
+        raise CosError(403, "InvalidObjectState", "The object is archived; restore it before reading.")
+    headers = object_headers(bucket, version)
+    status = validate.read_conditions(req, version)
+    if status == 304:
+        return Response(
+            status=304, headers={k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+        )
+    assert version.content is not None
+    size = version.size
+    rng = validate.get_range(req.header("range"), size)
+    start, end = rng if rng else (0, size)
+    headers["Content-Length"] = str(end - start)
+    resp = Response(status=206 if rng else 200, headers=headers)
+    if rng:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    if with_body:
+        resp.stream = version.content.iter_bytes(start, end)
+        resp.stream_length = end - start
+    return resp
+
+
+def get_object(core: Core, req: Request, fault: Fault | None) -> Response:
+    return _read(core, req, with_body=True)
+
+
+def head_object(core: Core, req: Request, fault: Fault | None) -> Response:
+    return _read(core, req, with_body=False)
+
+
+def require_length(req: Request) -> None:
+    """A body-carrying request must say how long it is (or be chunked)."""
+    chunked = "chunked" in (req.header("transfer-encoding") or "").lower()
+    if req.header("content-length") is None and not chunked:
+        raise CosError(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+
+
+def put_object(core: Core, req: Request, fault: Fault | None) -> Response:
+    bucket = bucket_of(core, req)
+    validate.check_key(req.key)
+    require_length(req)
+    body = req.body
+    if len(body) > limits.MAX_PUT_SIZE:
+        raise CosError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
+    attrs = validate.write_attrs(req)
+    md5 = hashlib.md5(body)
+    check_content_md5(req, md5.digest())
+    content = Content.from_bytes(body)
+    version = core.store.put(bucket, req.key, content, md5.hexdigest(), attrs)
+    headers = {"ETag": quoted(version.etag), "x-cos-hash-crc64ecma": str(content.crc)}
+    headers.update(version_headers(bucket, version))
+    if attrs.sse:
+        headers["x-cos-server-side-encryption"] = attrs.sse
+    return Response(headers=headers)
+
+
+def check_content_md5(req: Request, digest: bytes) -> None:
+    sent = req.header("content-md5")
+    if sent is None:
+        return
+    try:
+        expected = base64.b64decode(sent.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CosError(400, "InvalidDigest", "The Content-MD5 you specified is not valid.") from exc
+    if len(expected) != 16:
+        raise CosError(400, "InvalidDigest", "The Content-MD5 you specified is not valid.")
+    if expected != digest:
+        raise CosError(400, "BadDigest", "The Content-MD5 you specified did not match what we received.")
+
+
+def delete_object(core: Core, req: Request, fault: Fault | None) -> Response:
+    bucket = bucket_of(core, req)
+    version_id = req.param("versionId")
+    marker = core.store.delete(bucket, req.key, version_id)
+    headers: dict[str, str] = {}
+    if marker is not None:
+        headers = {"x-cos-delete-marker": "true", "x-cos-version-id": marker.version_id or "null"}
+    elif version_id is not None:
+        headers = {"x-cos-version-id": version_id}
+    return Response(status=204, headers=headers)
