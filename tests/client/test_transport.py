@@ -100,11 +100,13 @@ def test_permanent_error_inside_200_fails(cos, fast_client):
 def test_read_timeout_is_retried_then_reported(cos):
     cos.put_object(SRC_BUCKET, "k", b"x")
     cos.add_fault(FaultRule(operation="HeadObject", kind="slow", delay=1.0, rate=1.0))
-    with make_client(
-        cos.address, read_timeout=0.2, retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01)
-    ) as c:
-        with pytest.raises(CosTransportError, match="timed out"):
-            c.head_object("src", "k")
+    with (
+        make_client(
+            cos.address, read_timeout=0.2, retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01)
+        ) as c,
+        pytest.raises(CosTransportError, match="timed out"),
+    ):
+        c.head_object("src", "k")
 
 
 def test_every_attempt_is_signed_afresh(cos, fast_client):
