@@ -91,6 +91,14 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
+ASSET_URIS: dict[str, Any] = {
+    "schemes": ["cos"],
+    "handler": "cos_provider.assets.cos.sanitize_uri",
+    "factory": "cos_provider.assets.cos.create_asset",
+    "to_openlineage_converter": "cos_provider.assets.cos.convert_asset_to_openlineage",
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": PACKAGE_NAME,
@@ -104,6 +112,14 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.hooks.cos"]}],
+        "operators": [
+            {
+                "integration-name": "Tencent COS",
+                "python-modules": ["cos_provider.operators.copy", "cos_provider.operators.multipart"],
+            }
+        ],
+        "asset-uris": [ASSET_URIS],
+        "dataset-uris": [ASSET_URIS],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

@@ -40,7 +40,8 @@ _CONTENT_HEADER_NAMES = {
     "content_encoding": "Content-Encoding",
     "expires": "Expires",
 }
-GRANTS = ("grant_read", "grant_read_acp", "grant_write_acp", "grant_full_control")
+GRANTS = ("grant_read", "grant_write", "grant_read_acp", "grant_write_acp", "grant_full_control")
+"""``grant_write`` is in the PUT Object - Copy reference (seed); newer COS docs list only the other four."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class ObjectAttributes:
     grant_full_control: str | None = None
     server_side_encryption: str | None = None
     tagging: str | None = None
+    grant_write: str | None = None
 
     def headers(self, *, include_content: bool = True) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -293,7 +295,7 @@ def put_object(ref: ObjectRef, body: bytes, attributes: ObjectAttributes | None 
     _object_ref(ref, "object")
     headers = (attributes or ObjectAttributes()).headers()
     return Call(
-        CosRequest("PutObject", "PUT", ref.bucket, ref.key, headers=headers, body=body),
+        CosRequest("PutObject", "PUT", ref.bucket, ref.key, headers=headers, body=body, region=ref.region),
         lambda r: PutResult(
             etag=r.headers.get("ETag", ""),
             crc64=_crc(r.headers),
@@ -307,7 +309,7 @@ def delete_object(ref: ObjectRef) -> Call[str | None]:
     _object_ref(ref, "object")
     params = {"versionId": ref.version_id} if ref.version_id else {}
     return Call(
-        CosRequest("DeleteObject", "DELETE", ref.bucket, ref.key, params=params),
+        CosRequest("DeleteObject", "DELETE", ref.bucket, ref.key, params=params, region=ref.region),
         lambda r: _version(r.headers),
     )
 
@@ -424,7 +426,10 @@ def upload_part_copy(
 
     params = {"partNumber": str(part_number), "uploadId": upload_id}
     return Call(
-        CosRequest("UploadPartCopy", "PUT", dest.bucket, dest.key, params=params, headers=headers), parse
+        CosRequest(
+            "UploadPartCopy", "PUT", dest.bucket, dest.key, params=params, headers=headers, region=dest.region
+        ),
+        parse,
     )
 
 
@@ -461,6 +466,7 @@ def complete_multipart_upload(
             params={"uploadId": upload_id},
             headers={"Content-Type": "application/xml"},
             body=body,
+            region=dest.region,
             read_timeout=read_timeout,
         ),
         parse,
@@ -470,7 +476,14 @@ def complete_multipart_upload(
 def abort_multipart_upload(dest: ObjectRef, upload_id: str) -> Call[str]:
     _object_ref(dest, "dest")
     return Call(
-        CosRequest("AbortMultipartUpload", "DELETE", dest.bucket, dest.key, params={"uploadId": upload_id}),
+        CosRequest(
+            "AbortMultipartUpload",
+            "DELETE",
+            dest.bucket,
+            dest.key,
+            params={"uploadId": upload_id},
+            region=dest.region,
+        ),
         lambda r: r.request_id,
     )
 
@@ -485,6 +498,6 @@ def list_parts(
     if part_number_marker:
         params["part-number-marker"] = str(part_number_marker)
     return Call(
-        CosRequest("ListParts", "GET", dest.bucket, dest.key, params=params),
+        CosRequest("ListParts", "GET", dest.bucket, dest.key, params=params, region=dest.region),
         lambda r: xmlcodec.parse_list_parts(r.body),
     )

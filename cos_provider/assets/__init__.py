@@ -1,0 +1,1 @@
+"""The ``cos://`` asset URI scheme: handler, factory and OpenLineage converter."""

@@ -1,0 +1,74 @@
+"""The ``cos`` asset URI scheme, registered in provider info like amazon's ``s3``.
+
+An asset URI is ``cos://<bucket>/<key>`` with the key percent-encoded
+(``quote(key, safe="/")``): Airflow normalises asset URIs (sorts the query,
+drops the fragment, trims trailing slashes), so a key holding ``?``, ``#``,
+spaces or non-ASCII text must be encoded to survive. The bucket is the full
+``name-appid`` form.
+
+The ``cos://bucket/key`` *parameters* of the operators are different: they
+take the key verbatim (see :func:`split_cos_url`), because DAG authors write
+keys, not URIs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from airflow.sdk import Asset
+
+SCHEME = "cos"
+
+
+def sanitize_uri(uri: SplitResult) -> SplitResult:
+    """Asset URI handler: a bucket is required; the bucket is lower-cased (COS bucket names are)."""
+    if not uri.netloc:
+        raise ValueError("URI format cos:// must contain a bucket name")
+    return uri._replace(netloc=uri.netloc.lower())
+
+
+def asset_uri(bucket: str, key: str = "") -> str:
+    return f"{SCHEME}://{bucket}/{quote(key, safe='/')}" if key else f"{SCHEME}://{bucket}"
+
+
+def create_asset(*, bucket: str, key: str = "", extra: dict[str, Any] | None = None) -> Asset:
+    """Asset factory used by the hook lineage collector (``scheme="cos"``)."""
+    from airflow.sdk import Asset
+
+    return Asset(uri=asset_uri(bucket, key), extra=extra)
+
+
+def bucket_and_key(uri: str) -> tuple[str, str]:
+    """Inverse of :func:`asset_uri`."""
+    parts = urlsplit(uri)
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    return parts.netloc, unquote(path)
+
+
+def convert_asset_to_openlineage(asset: Asset, lineage_context: Any) -> Any:
+    """OpenLineage dataset of a ``cos://`` asset: namespace ``cos://<bucket>``, name the key."""
+    from airflow.providers.common.compat.openlineage.facet import Dataset as OpenLineageDataset
+
+    bucket, key = bucket_and_key(asset.uri)
+    return OpenLineageDataset(namespace=f"{SCHEME}://{bucket}", name=key or "/")
+
+
+def split_cos_url(value: str, field: str = "key") -> tuple[str | None, str]:
+    """``cos://bucket/key`` -> (bucket, key), verbatim; a plain key -> (None, key).
+
+    No percent-decoding and no ``?``/``#`` handling: everything after the
+    bucket's slash is the key, exactly as COS stores it.
+    """
+    from cos_provider.client.errors import CosValidationError
+
+    if not isinstance(value, str):
+        raise CosValidationError(field, f"must be a string, got {type(value).__name__}")
+    if value[:6].lower() != f"{SCHEME}://":
+        return None, value
+    rest = value[6:]
+    bucket, sep, key = rest.partition("/")
+    if not bucket or not sep or not key:
+        raise CosValidationError(field, f"{value!r} must look like cos://<bucket>/<key>")
+    return bucket, key

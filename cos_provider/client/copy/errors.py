@@ -1,0 +1,79 @@
+"""Errors of the copy engine: the service and transport errors of one part,
+restated so the message names the part, its byte range, the upload and the
+COS request id, while staying catchable as the original error class."""
+
+from __future__ import annotations
+
+from cos_provider.client.copy.plan import PartRange
+from cos_provider.client.errors import CosError, CosServiceError, CosTransportError
+
+
+class CopyCancelled(CosError):
+    """The copy was cancelled (``on_kill``, a timeout, or a sibling's failure)."""
+
+
+def _where(operation: str, part: PartRange | None, upload_id: str | None) -> str:
+    what = operation
+    if part is not None:
+        what += f" part {part.number} ({part.header()})"
+    if upload_id:
+        what += f" of upload {upload_id}"
+    return what
+
+
+class CopyPartServiceError(CosServiceError):
+    """COS refused one step of a multipart copy; ``status``/``code`` are COS's."""
+
+    def __init__(
+        self, cause: CosServiceError, operation: str, part: PartRange | None, upload_id: str | None
+    ) -> None:
+        self.part = part
+        self.upload_id = upload_id
+        self.operation = operation
+        self.cause = cause
+        super().__init__(
+            cause.status,
+            cause.code,
+            cause.message,
+            cause.resource,
+            cause.request_id,
+            cause.trace_id,
+            cause.method,
+        )
+
+    def _render(self) -> str:
+        base = super()._render()
+        if not self.request_id:
+            base += " (no x-cos-request-id)"
+        return f"{_where(self.operation, self.part, self.upload_id)} failed: {base}"
+
+
+class CopyPartTransportError(CosTransportError):
+    """One step of a multipart copy got no HTTP answer after every retry."""
+
+    def __init__(
+        self, cause: CosTransportError, operation: str, part: PartRange | None, upload_id: str | None
+    ) -> None:
+        self.part = part
+        self.upload_id = upload_id
+        self.operation = operation
+        self.cause = cause
+        super().__init__(
+            f"{_where(operation, part, upload_id)} failed: {cause} (no COS request id: no response)",
+            method=cause.method,
+            url=cause.url,
+            attempts=cause.attempts,
+        )
+
+
+def restate(
+    exc: BaseException, operation: str, part: PartRange | None = None, upload_id: str | None = None
+) -> BaseException:
+    """``exc`` with the part, range and upload in its message (same class family)."""
+    if isinstance(exc, CopyPartServiceError | CopyPartTransportError):
+        return exc
+    if isinstance(exc, CosServiceError):
+        return CopyPartServiceError(exc, operation, part, upload_id)
+    if isinstance(exc, CosTransportError):
+        return CopyPartTransportError(exc, operation, part, upload_id)
+    return exc

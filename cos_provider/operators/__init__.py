@@ -1,0 +1,1 @@
+"""Copy operators for Tencent COS."""

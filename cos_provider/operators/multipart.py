@@ -1,0 +1,435 @@
+"""One huge copy spread over many workers (Celery, Kubernetes): a mapped pattern.
+
+1. :class:`CosInitiateMultipartCopyOperator` HEADs the source, plans the
+   parts, resumes or initiates the upload, and returns the list of batches
+   (consecutive part numbers; at most ``max_mapped_tasks``, never more than
+   Airflow's ``[core] max_map_length``). The session - upload id, pinned
+   source ETag, part size - goes to the ``session`` XCom.
+2. :class:`CosCopyPartsOperator`, used as ``.partial(session=...).expand(batch=...)``:
+   each mapped task copies its batch on its own thread pool, skipping parts a
+   previous try already copied, and returns ``[[part, etag, crc64], ...]``.
+3. :class:`CosCompleteMultipartCopyOperator` gathers every mapped result,
+   completes (after checking the combined CRC64 of the parts) and verifies
+   size and CRC64 against the source.
+4. :class:`CosAbortMultipartCopyOperator`, a teardown: aborts the upload if it
+   is still open, i.e. when any step failed (after a successful Complete the
+   upload no longer exists and it does nothing).
+
+:func:`cos_multipart_copy_group` builds the four as one task group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator, TaskGroup, XComArg
+
+from cos_provider.client.copy import CopyEngine, MultipartSession
+from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
+from cos_provider.client.errors import CosValidationError
+from cos_provider.client.operations import ObjectRef
+from cos_provider.operators import _base
+from cos_provider.operators.copy import _COPY_TEMPLATE_FIELDS, _ObjectCopyParams
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+DEFAULT_MAPPED_TASKS = 16
+DEFAULT_TASK_CONCURRENCY = 8
+
+
+def max_map_length() -> int:
+    try:
+        from airflow.configuration import conf
+
+        return conf.getint("core", "max_map_length", fallback=MAX_MAPPED_BATCHES)
+    except Exception:  # pragma: no cover - config unavailable
+        return MAX_MAPPED_BATCHES
+
+
+def _session(value: Any, field: str = "session") -> MultipartSession:
+    if isinstance(value, MultipartSession):
+        return value
+    if not isinstance(value, Mapping):
+        raise CosValidationError(
+            field, f"must be the initiate task's 'session' XCom, got {type(value).__name__}"
+        )
+    try:
+        return MultipartSession.from_dict(value)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CosValidationError(field, f"is not a multipart copy session: {exc}") from None
+
+
+class CosInitiateMultipartCopyOperator(_ObjectCopyParams, BaseOperator):
+    """Step 1 of the mapped multipart copy: plan, then resume or initiate.
+
+    Takes the source, destination and copy parameters of
+    :class:`~cos_provider.operators.copy.CosCopyObjectOperator` (except
+    ``move``; the threshold does not apply: this always copies in parts).
+
+    :param max_mapped_tasks: How many mapped part-copy tasks to plan for
+        (capped by ``[core] max_map_length``, 1024 by default).
+    :param part_concurrency: Parallel part copies inside each mapped task;
+        with ``max_mapped_tasks`` it sets the total concurrency the automatic
+        part size is planned for.
+
+    Returns the list of batches (``{"index", "first_part", "last_part"}``) to
+    expand over, and pushes the session to the ``session`` XCom.
+    """
+
+    template_fields: Sequence[str] = (
+        "source_bucket_key",
+        "dest_bucket_key",
+        "source_bucket_name",
+        "dest_bucket_name",
+        "source_version_id",
+        "source_region",
+        "dest_region",
+        *_COPY_TEMPLATE_FIELDS,
+    )
+    template_fields_renderers = {"metadata": "json"}
+    ui_color = "#d6eaf8"
+
+    def __init__(
+        self,
+        *,
+        source_bucket_key: str,
+        dest_bucket_key: str,
+        source_bucket_name: str | None = None,
+        dest_bucket_name: str | None = None,
+        source_version_id: str | None = None,
+        source_region: str | None = None,
+        dest_region: str | None = None,
+        metadata_directive: str = "Copy",
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        expires: str | None = None,
+        storage_class: str | None = None,
+        acl: str | None = None,
+        grant_read: str | None = None,
+        grant_write: str | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        grant_full_control: str | None = None,
+        server_side_encryption: str | None = None,
+        tagging: str | None = None,
+        copy_source_if_match: str | None = None,
+        copy_source_if_none_match: str | None = None,
+        copy_source_if_modified_since: Any = None,
+        copy_source_if_unmodified_since: Any = None,
+        part_size: int | None = None,
+        max_mapped_tasks: int = DEFAULT_MAPPED_TASKS,
+        part_concurrency: int = DEFAULT_TASK_CONCURRENCY,
+        resume: bool = True,
+        cos_conn_id: str = "cos_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source_bucket_key = source_bucket_key
+        self.dest_bucket_key = dest_bucket_key
+        self.source_bucket_name = source_bucket_name
+        self.dest_bucket_name = dest_bucket_name
+        self.source_version_id = source_version_id
+        self.source_region = source_region
+        self.dest_region = dest_region
+        self.copy_source_if_match = copy_source_if_match
+        self.copy_source_if_none_match = copy_source_if_none_match
+        self.copy_source_if_modified_since = copy_source_if_modified_since
+        self.copy_source_if_unmodified_since = copy_source_if_unmodified_since
+        self.max_mapped_tasks = max_mapped_tasks
+        self.part_concurrency = part_concurrency
+        self.move = False
+        self.cos_conn_id = cos_conn_id
+        self._set_copy_params(
+            metadata_directive=metadata_directive,
+            metadata=metadata,
+            content_type=content_type,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            expires=expires,
+            storage_class=storage_class,
+            acl=acl,
+            grant_read=grant_read,
+            grant_write=grant_write,
+            grant_read_acp=grant_read_acp,
+            grant_write_acp=grant_write_acp,
+            grant_full_control=grant_full_control,
+            server_side_encryption=server_side_encryption,
+            tagging=tagging,
+            multipart_threshold=0,
+            part_size=part_size,
+            concurrency=part_concurrency,
+            resume=resume,
+        )
+        self._engine: CopyEngine | None = None
+
+    def _batches_wanted(self) -> int:
+        limit = max_map_length()
+        value = self.max_mapped_tasks
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise CosValidationError(
+                "max_mapped_tasks", f"must be from 1 to {limit} ([core] max_map_length), got {value!r}"
+            )
+        return value
+
+    def execute(self, context: Context) -> list[dict[str, int]]:
+        batches_wanted = self._batches_wanted()
+        _base.check_common(concurrency=self.part_concurrency)
+        hook = _base.make_hook(self.cos_conn_id, self.dest_region, 2)
+        client = hook.get_client()
+        source, dest, options = self.prepare(
+            client, _base.source_region(self.cos_conn_id, self.source_region, self.dest_region)
+        )
+        # Plan for the whole fleet: every mapped task runs part_concurrency parts at once.
+        total = min(batches_wanted * self.part_concurrency, 256)
+        options = dataclasses.replace(options, concurrency=total)
+        self._engine = CopyEngine(client, logger=self.log)
+        session = self._engine.start_multipart(source, dest, options)
+        batches = session.plan.batches(batches_wanted)
+        self.log.info(
+            "Planned %d parts of %d bytes in %d batches for upload %s (%d parts already copied)",
+            session.plan.part_count,
+            session.part_size,
+            len(batches),
+            session.upload_id,
+            len(session.resumed_parts),
+        )
+        context["ti"].xcom_push(key="session", value=session.to_dict(include_parts=False))
+        _base.report_lineage(hook, [source], [dest])
+        return [b.to_dict() for b in batches]
+
+    def on_kill(self) -> None:
+        if self._engine is not None:
+            self._engine.cancel()
+
+
+class CosCopyPartsOperator(BaseOperator):
+    """Step 2: copy one batch of parts (``.partial(session=...).expand(batch=...)``).
+
+    Parts already in the upload with the planned size (copied by an earlier
+    try; all parts are pinned to the session's source ETag) are not copied
+    again. A failure does not abort the upload - a retry of this task can
+    still succeed; the teardown aborts if the copy as a whole fails.
+
+    Returns ``[[part_number, etag, crc64 or None], ...]`` for the batch.
+    """
+
+    template_fields: Sequence[str] = ("session", "batch", "cos_conn_id")
+    ui_color = "#d6eaf8"
+
+    def __init__(
+        self,
+        *,
+        session: Any,
+        batch: Any,
+        concurrency: int = DEFAULT_TASK_CONCURRENCY,
+        progress_interval: float = 10.0,
+        cos_conn_id: str = "cos_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.batch = batch
+        self.concurrency = concurrency
+        self.progress_interval = progress_interval
+        self.cos_conn_id = cos_conn_id
+        self._engine: CopyEngine | None = None
+
+    def _numbers(self, session: MultipartSession) -> list[int]:
+        batch = self.batch
+        if not isinstance(batch, Mapping) or not {"first_part", "last_part"} <= set(batch):
+            raise CosValidationError("batch", "must be one item of the initiate task's return value")
+        first, last = batch["first_part"], batch["last_part"]
+        count = session.plan.part_count
+        if not (isinstance(first, int) and isinstance(last, int) and 1 <= first <= last <= count):
+            raise CosValidationError("batch", f"parts {first!r}..{last!r} are not within 1..{count}")
+        return list(range(first, last + 1))
+
+    def execute(self, context: Context) -> list[list[Any]]:
+        session = _session(self.session)
+        numbers = self._numbers(session)
+        _base.check_common(concurrency=self.concurrency)
+        hook = _base.make_hook(self.cos_conn_id, session.dest.region, self.concurrency)
+        engine = self._engine = CopyEngine(hook.get_client(), logger=self.log)
+        existing = engine.existing_parts(session, numbers)
+        todo = [n for n in numbers if n not in existing]
+        if existing:
+            self.log.info(
+                "%d of the batch's %d parts were copied by an earlier try", len(existing), len(numbers)
+            )
+        results = engine.copy_parts(
+            session,
+            todo,
+            self.concurrency,
+            progress_interval=self.progress_interval,
+            abort_on_failure=False,
+            label=f"Batch {self.batch.get('index', '?')} (parts {numbers[0]}-{numbers[-1]})",
+            reused_parts=len(existing),
+            reused_bytes=sum(p.size for p in existing.values()),
+        )
+        out: list[list[Any]] = []
+        for n in numbers:
+            if n in results:
+                out.append([n, results[n].etag, results[n].crc64])
+            else:
+                out.append([n, existing[n].etag, None])
+        return out
+
+    def on_kill(self) -> None:
+        if self._engine is not None:
+            self._engine.cancel()
+
+
+class CosCompleteMultipartCopyOperator(BaseOperator):
+    """Step 3: gather the mapped results, complete, verify size and CRC64.
+
+    ``parts`` is the part-copy task's output (a list per mapped task). With
+    ``move=True`` the source is deleted after verification. Returns the same
+    dict as :class:`~cos_provider.operators.copy.CosCopyObjectOperator`.
+    """
+
+    template_fields: Sequence[str] = ("session", "parts", "cos_conn_id")
+    ui_color = "#d6eaf8"
+
+    def __init__(
+        self,
+        *,
+        session: Any,
+        parts: Any,
+        move: bool = False,
+        cos_conn_id: str = "cos_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.parts = parts
+        self.move = move
+        self.cos_conn_id = cos_conn_id
+        self._refs: tuple[ObjectRef, ObjectRef] | None = None
+
+    @staticmethod
+    def gather(batches: Iterable[Any]) -> dict[int, tuple[str, int | None]]:
+        parts: dict[int, tuple[str, int | None]] = {}
+        for batch in batches:
+            if batch is None:
+                continue
+            for item in batch:
+                number, etag, crc = item
+                parts[int(number)] = (str(etag), None if crc is None else int(crc))
+        return parts
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from cos_provider.operators.copy import _delete_source
+
+        session = _session(self.session)
+        try:
+            parts = self.gather(self.parts)
+        except (TypeError, ValueError) as exc:
+            raise CosValidationError("parts", f"must be the part-copy task's output: {exc}") from None
+        hook = _base.make_hook(self.cos_conn_id, session.dest.region, 2)
+        client = hook.get_client()
+        engine = CopyEngine(client, logger=self.log)
+        outcome = engine.finish_multipart(session, parts, parts_copied=len(parts))
+        self.log.info(
+            "Completed %s: %d bytes in %d parts, CRC64 %s verified",
+            outcome.dest_uri,
+            outcome.size,
+            outcome.part_count,
+            outcome.crc64,
+        )
+        self._refs = (session.source, session.dest)
+        if self.move:
+            _delete_source(client, session.source, outcome, self.log)
+        _base.report_lineage(hook, [session.source], [session.dest])
+        return outcome.to_dict()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        if self._refs is None:
+            return None
+        return _base.openlineage_facets([self._refs[0]], [self._refs[1]])
+
+
+class CosAbortMultipartCopyOperator(BaseOperator):
+    """Step 4 (a teardown): abort the upload if it is still open."""
+
+    template_fields: Sequence[str] = ("session", "cos_conn_id")
+    ui_color = "#f5b7b1"
+
+    def __init__(self, *, session: Any, cos_conn_id: str = "cos_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.cos_conn_id = cos_conn_id
+
+    def execute(self, context: Context) -> bool:
+        if self.session is None:
+            self.log.info("No upload was initiated; nothing to abort")
+            return False
+        session = _session(self.session)
+        hook = _base.make_hook(self.cos_conn_id, session.dest.region, 1)
+        engine = CopyEngine(hook.get_client(), logger=self.log)
+        aborted = engine.abort(session, "the mapped multipart copy did not complete")
+        if not aborted:
+            self.log.info("Upload %s is not open (completed or already aborted)", session.upload_id)
+        return aborted
+
+
+def cos_multipart_copy_group(
+    group_id: str = "cos_multipart_copy",
+    *,
+    source_bucket_key: str,
+    dest_bucket_key: str,
+    max_mapped_tasks: int = DEFAULT_MAPPED_TASKS,
+    part_concurrency: int = DEFAULT_TASK_CONCURRENCY,
+    move: bool = False,
+    cos_conn_id: str = "cos_default",
+    part_retries: int | None = None,
+    **copy_params: Any,
+) -> TaskGroup:
+    """The whole mapped multipart copy as one task group.
+
+    ``copy_params`` are the parameters of
+    :class:`CosInitiateMultipartCopyOperator` (buckets, version, regions,
+    directive, metadata, headers, conditions, ``part_size``...). Tasks:
+    ``initiate`` >> ``copy_parts`` (mapped) >> ``complete``, and ``abort`` as
+    the teardown of ``initiate``.
+    """
+    with TaskGroup(group_id) as group:
+        initiate = CosInitiateMultipartCopyOperator(
+            task_id="initiate",
+            source_bucket_key=source_bucket_key,
+            dest_bucket_key=dest_bucket_key,
+            max_mapped_tasks=max_mapped_tasks,
+            part_concurrency=part_concurrency,
+            cos_conn_id=cos_conn_id,
+            **copy_params,
+        )
+        session = XComArg(initiate, key="session")
+        extra = {"retries": part_retries} if part_retries is not None else {}
+        parts = CosCopyPartsOperator.partial(
+            task_id="copy_parts",
+            session=session,
+            concurrency=part_concurrency,
+            cos_conn_id=cos_conn_id,
+            **extra,
+        ).expand(batch=initiate.output)
+        complete = CosCompleteMultipartCopyOperator(
+            task_id="complete", session=session, parts=parts.output, move=move, cos_conn_id=cos_conn_id
+        )
+        abort = CosAbortMultipartCopyOperator(task_id="abort", session=session, cos_conn_id=cos_conn_id)
+        initiate >> parts >> complete >> abort.as_teardown(setups=initiate)
+    return group
+
+
+__all__ = [
+    "CosAbortMultipartCopyOperator",
+    "CosCompleteMultipartCopyOperator",
+    "CosCopyPartsOperator",
+    "CosInitiateMultipartCopyOperator",
+    "cos_multipart_copy_group",
+]
