@@ -26,29 +26,23 @@ The last line is ``ratio_vs_sdk_default=X ratio_vs_ideal=Y``: row 2 / row 1,
 and row 1 / the best plan's ideal time.
 """
 
+# ruff: noqa: I001  (_bench_path must be imported first)
 from __future__ import annotations
 
+import _bench_path
+
+import argparse
 import os
 import sys
+import json
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from typing import Any
 
-# Run as a script, this file's folder comes first on sys.path, and this file
-# is named like the stdlib ``copy`` module: drop the folder before anything
-# imports ``copy``.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = _bench_path.ROOT
 
 SECRET_ID = "AKIDbenchCopy000000000000000000000"
 SECRET_KEY = "bench-copy-secret-key-0123456789"

@@ -14,17 +14,13 @@ Measures, against an emulator started as a separate process through its CLI:
 Everything runs on loopback and stops by itself.
 """
 
+# ruff: noqa: I001  (_bench_path must be imported first)
 from __future__ import annotations
 
-# ruff: noqa: E402
+import _bench_path  # noqa: F401  (first: see its docstring)
+
 import sys
 from pathlib import Path
-
-# Run as a file, Python puts bench/ first on sys.path, where a sibling script (bench/copy.py) would
-# shadow the standard library's ``copy``; import from the project root instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
 
 import argparse
 import re

@@ -118,6 +118,8 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["cos_provider.operators.copy", "cos_provider.operators.multipart"],
             }
         ],
+        "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],
+        "triggers": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.triggers.cos"]}],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
@@ -23,6 +23,9 @@ from cos_provider.client.errors import CosError, CosServiceError, CosTransportEr
 from cos_provider.client.retry import RetryPolicy
 from cos_provider.client.transport import TransportConfig
 from cos_provider.get_provider_info import CONN_FIELDS, CONN_TYPE, HOOK_NAME, UI_FIELD_BEHAVIOUR
+
+if TYPE_CHECKING:
+    from cos_provider.client.aio import AsyncCosClient
 
 _UNSET: Any = object()
 
@@ -191,6 +194,42 @@ class CosHook(BaseHook):
 
     def get_client(self) -> CosClient:
         return self.client
+
+    async def aget_settings(self) -> ConnectionSettings:
+        """:attr:`settings` for code running in an event loop (triggers).
+
+        The connection is fetched with ``aget_connection``, so the loop is
+        never blocked on a secrets backend; the result is cached as
+        :attr:`settings` is.
+        """
+        if "settings" in self.__dict__:
+            return self.__dict__["settings"]  # type: ignore[no-any-return]
+        aget = getattr(self, "aget_connection", None)
+        if aget is not None:
+            conn = await aget(self.cos_conn_id)
+        else:  # an Airflow without BaseHook.aget_connection
+            from asgiref.sync import sync_to_async
+
+            conn = await sync_to_async(self.get_connection)(self.cos_conn_id)
+        extra = conn.extra_dejson if conn.extra else {}
+        if not isinstance(extra, dict):
+            raise CosValidationError(f"connection {self.cos_conn_id!r} extra", "must be a JSON object")
+        settings = ConnectionSettings.resolve(
+            conn.login, conn.password, extra, self._overrides, self.cos_conn_id
+        )
+        self.__dict__["settings"] = settings
+        return settings
+
+    async def get_async_client(self) -> AsyncCosClient:
+        """A new :class:`~cos_provider.client.aio.AsyncCosClient`; the caller closes it.
+
+        ``async with await hook.get_async_client() as client: ...``. Triggers
+        share one client per loop instead: see :func:`cos_provider.client.aio.shared_client`.
+        """
+        from cos_provider.client.aio import AsyncCosClient
+
+        s = await self.aget_settings()
+        return AsyncCosClient(s.credentials, s.endpoint, s.transport, app_id=s.app_id)
 
     def get_conn(self) -> CosClient:
         return self.client

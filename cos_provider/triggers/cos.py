@@ -1,0 +1,302 @@
+"""Deferrable COS triggers: the sensors' poke loop, run in the triggerer's event loop.
+
+Each trigger holds only a connection id and JSON parameters (``serialize()``
+never contains a secret); it resolves the connection itself, without blocking
+the loop, and polls through the async client
+(:mod:`cos_provider.client.aio`). The verdict of each poll is computed by the
+very same watch (:mod:`cos_provider.sensors.watch`) that the sensor's
+``poke()`` uses, and the wait between polls by the same function, so a sensor
+behaves identically whether it pokes, reschedules or defers.
+
+Events (``TriggerEvent.payload``), all JSON:
+
+* ``{"status": "success", "result": <what the sensor pushes to XCom>, "state": ...,
+  "poke_count": n, "started_at": t}``
+* ``{"status": "timeout", "message": ..., "poke_count": n, "started_at": t}`` when the
+  sensor's ``timeout`` (counted from its first poke, ``started_at``) has passed;
+* ``{"status": "error", "kind": ..., "message": ..., "code": ..., "http_status": ...}``.
+
+Many triggers using one connection in one triggerer share one HTTP
+connection pool (:func:`~cos_provider.client.aio.shared_client`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from cos_provider.sensors.watch import (
+    TRANSIENT,
+    InactivityWatch,
+    ObjectWatch,
+    Timing,
+    UpdatedWatch,
+    Watch,
+    WatchError,
+    classify,
+    next_poke_interval,
+    parse_target,
+    parse_targets,
+    parse_timestamp,
+    run_async,
+)
+
+DEFAULT_TIMEOUT = 7 * 24 * 3600.0
+
+
+def _event(payload: dict[str, Any]) -> TriggerEvent:
+    return TriggerEvent(payload)  # type: ignore[no-untyped-call]
+
+
+class CosPollingTrigger(BaseTrigger):
+    """Base of the COS triggers: resolve the connection, poll a watch, fire one event.
+
+    :param cos_conn_id: Connection id (type ``tencent_cos``), resolved in the triggerer.
+    :param region: Overrides the connection's region.
+    :param poke_interval: Seconds between polls (as the sensor's ``poke_interval``).
+    :param timeout: Seconds from ``started_at`` after which a ``timeout`` event fires.
+    :param exponential_backoff: Grow the interval as ``BaseSensorOperator`` does.
+    :param max_wait: Upper bound of the interval with backoff.
+    :param started_at: Epoch seconds of the sensor's first poke (defaults to now).
+    :param poke_count: Polls already made (the sensor pokes once before deferring),
+        so the first wait equals the one poke mode would make.
+    :param jitter_seed: ``"<dag_id>#<task_id>#<started_at>"``, the backoff jitter's input.
+    :param silent_fail: Like the sensor's: transient errors are logged and polling goes on.
+    :param state: What the watch carries from poll to poll (prefix inactivity).
+    :param verified_buckets: Buckets known to exist (name -> epoch seconds), from the sensor.
+    """
+
+    watch_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        cos_conn_id: str = "cos_default",
+        region: str | None = None,
+        poke_interval: float = 60.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        exponential_backoff: bool = False,
+        max_wait: float | None = None,
+        started_at: float | None = None,
+        poke_count: int = 1,
+        jitter_seed: str = "",
+        silent_fail: bool = False,
+        state: dict[str, Any] | None = None,
+        verified_buckets: dict[str, float] | None = None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.cos_conn_id = cos_conn_id
+        self.region = region
+        self.poke_interval = float(poke_interval)
+        self.timeout = float(timeout)
+        self.exponential_backoff = bool(exponential_backoff)
+        self.max_wait = float(max_wait) if max_wait is not None else None
+        self.started_at = float(started_at) if started_at is not None else time.time()
+        self.poke_count = int(poke_count)
+        self.jitter_seed = jitter_seed
+        self.silent_fail = bool(silent_fail)
+        self.state = state
+        self.verified_buckets = dict(verified_buckets or {})
+
+    # -- what subclasses define
+
+    def watch_kwargs(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.watch_fields}
+
+    @classmethod
+    def make_watch(cls, **watch_kwargs: Any) -> Watch:
+        raise NotImplementedError
+
+    # -- serialisation
+
+    @property
+    def timing(self) -> Timing:
+        return Timing(self.poke_interval, self.timeout, self.exponential_backoff, self.max_wait)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "cos_conn_id": self.cos_conn_id,
+            "region": self.region,
+            **self.timing.to_dict(),
+            "started_at": self.started_at,
+            "poke_count": self.poke_count,
+            "jitter_seed": self.jitter_seed,
+            "silent_fail": self.silent_fail,
+            "state": self.state,
+            "verified_buckets": self.verified_buckets,
+        }
+        kwargs.update(self.watch_kwargs())
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+
+    # -- the loop
+
+    def _progress(self, poke_count: int, state: dict[str, Any] | None) -> dict[str, Any]:
+        return {
+            "poke_count": poke_count,
+            "started_at": self.started_at,
+            "state": state,
+            "verified_buckets": self.verified_buckets,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from cos_provider.hooks.cos import CosHook
+
+        try:
+            watch = self.make_watch(**self.watch_kwargs())
+            settings = await CosHook(self.cos_conn_id, region=self.region).aget_settings()
+        except Exception as exc:
+            err = classify(exc, self.cos_conn_id)
+            if err.kind == "service":
+                err = WatchError("invalid", f"Connection {self.cos_conn_id!r} cannot be used: {exc}")
+            yield _event({**err.to_event(), **self._progress(self.poke_count, self.state)})
+            return
+
+        # The event is yielded only after the shared client is released: a
+        # fired trigger may stay suspended until the triggerer closes it.
+        payload = await self._poll(watch, settings)
+        yield _event(payload)
+
+    async def _poll(self, watch: Watch, settings: Any) -> dict[str, Any]:
+        """Poll until done, failed or timed out; return the event's payload."""
+        from cos_provider.client.aio import shared_client
+
+        timing = self.timing
+        poke_count, state = self.poke_count, self.state
+        verified = self.verified_buckets
+        last_reason = None
+        async with shared_client(
+            settings.credentials, settings.endpoint, settings.transport, app_id=settings.app_id
+        ) as client:
+            while True:
+                elapsed = time.time() - self.started_at
+                delay = next_poke_interval(
+                    timing, poke_count=poke_count, elapsed=elapsed, seed=self.jitter_seed
+                )
+                await asyncio.sleep(max(0.0, delay))
+                poke_count += 1
+                try:
+                    outcome = await run_async(watch.plan(client.app_id, verified, state, time.time()), client)
+                except Exception as exc:
+                    err = classify(exc, self.cos_conn_id)
+                    if err.kind != TRANSIENT or not self.silent_fail:
+                        return {**err.to_event(), **self._progress(poke_count, state)}
+                    self.log.warning("COS poll failed; silent_fail is set, polling on: %s", err.message)
+                else:
+                    if outcome.state is not None:
+                        state = outcome.state
+                    if outcome.done:
+                        return {
+                            "status": "success",
+                            "result": outcome.xcom,
+                            **self._progress(poke_count, state),
+                        }
+                    if outcome.reason != last_reason:
+                        self.log.info("Not yet: %s", outcome.reason)
+                        last_reason = outcome.reason
+                elapsed = time.time() - self.started_at
+                if elapsed > timing.timeout:
+                    return {
+                        "status": "timeout",
+                        "message": f"Sensor has timed out; run duration of {elapsed} seconds exceeds "
+                        f"the specified timeout of {timing.timeout}.",
+                        **self._progress(poke_count, state),
+                    }
+
+
+class CosObjectTrigger(CosPollingTrigger):
+    """Fires when every target matches an object (see :class:`~cos_provider.sensors.cos.CosObjectSensor`).
+
+    :param targets: ``cos://bucket/key`` URLs (bucket as ``name-appid``, or ``name`` with the
+        connection's APPID); with ``use_glob`` the keys may be globs.
+    :param min_size: Objects smaller than this many bytes do not count.
+    :param with_metadata: Include content type and ``x-cos-meta-*`` in the result.
+    """
+
+    watch_fields = ("targets", "use_glob", "min_size", "with_metadata")
+
+    def __init__(
+        self,
+        *,
+        targets: list[str],
+        use_glob: bool = False,
+        min_size: int | None = None,
+        with_metadata: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.targets = list(targets)
+        self.use_glob = bool(use_glob)
+        self.min_size = min_size
+        self.with_metadata = bool(with_metadata)
+
+    @classmethod
+    def make_watch(  # type: ignore[override]
+        cls, *, targets: list[str], use_glob: bool, min_size: int | None, with_metadata: bool
+    ) -> ObjectWatch:
+        return ObjectWatch(parse_targets(None, targets, use_glob), min_size, with_metadata)
+
+
+class CosObjectUpdatedTrigger(CosPollingTrigger):
+    """Fires when ``target`` exists and was modified after ``after`` (ISO 8601)."""
+
+    watch_fields = ("target", "after", "with_metadata")
+
+    def __init__(self, *, target: str, after: str, with_metadata: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+        self.after = after
+        self.with_metadata = bool(with_metadata)
+
+    @classmethod
+    def make_watch(  # type: ignore[override]
+        cls, *, target: str, after: str | datetime, with_metadata: bool
+    ) -> UpdatedWatch:
+        return UpdatedWatch(parse_target(None, target), parse_timestamp(after), with_metadata)
+
+
+class CosPrefixInactivityTrigger(CosPollingTrigger):
+    """Fires when the objects under ``prefix`` stop changing (see
+    :class:`~cos_provider.sensors.cos.CosPrefixInactivitySensor`); ``state`` is the
+    listing and last-activity time carried over from the sensor's pokes."""
+
+    watch_fields = ("bucket", "prefix", "inactivity_period", "min_objects", "allow_delete")
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        prefix: str,
+        inactivity_period: float,
+        min_objects: int = 1,
+        allow_delete: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.bucket = bucket
+        self.prefix = prefix
+        self.inactivity_period = float(inactivity_period)
+        self.min_objects = int(min_objects)
+        self.allow_delete = bool(allow_delete)
+
+    @classmethod
+    def make_watch(  # type: ignore[override]
+        cls, *, bucket: str, prefix: str, inactivity_period: float, min_objects: int, allow_delete: bool
+    ) -> InactivityWatch:
+        return InactivityWatch(bucket, prefix, float(inactivity_period), int(min_objects), bool(allow_delete))
+
+
+def event_is_final(event: Mapping[str, Any]) -> bool:
+    return event.get("status") in ("success", "timeout", "error")
+
+
+__all__ = [
+    "CosObjectTrigger",
+    "CosObjectUpdatedTrigger",
+    "CosPollingTrigger",
+    "CosPrefixInactivityTrigger",
+]

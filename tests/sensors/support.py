@@ -1,0 +1,153 @@
+"""Helpers shared by the sensor and trigger tests: drive a sensor the way
+Airflow does in each mode, and say what it must push, from the emulator's own
+view of an object (not through the client under test)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow.sdk._shared.module_loading import import_string
+from airflow.sdk.exceptions import TaskDeferred
+from airflow.sdk.serde import deserialize, serialize
+
+
+def expected_record(emu: Any, bucket: str, key: str, with_metadata: bool = False) -> dict[str, Any]:
+    """What a COS sensor must push about ``bucket/key``, from the emulator's state."""
+    head = emu.head(bucket, key)
+    assert head is not None, f"{bucket}/{key} does not exist"
+    record = {
+        "bucket": bucket,
+        "key": key,
+        "uri": f"cos://{bucket}/{key}",
+        "size": head["size"],
+        "etag": head["etag"].strip('"'),
+        "version_id": head["version_id"],
+        # HTTP dates have whole seconds.
+        "last_modified": datetime.fromtimestamp(int(head["last_modified"]), tz=timezone.utc).isoformat(),
+        "crc64": str(head["crc64"]) if head["crc64"] is not None else None,
+        "storage_class": head["storage_class"],
+    }
+    if with_metadata:
+        record["content_type"] = head["content_type"]
+        record["metadata"] = head["metadata"]
+    return record
+
+
+def roundtrip_trigger(trigger: Any) -> Any:
+    """Rebuild a trigger the way the triggerer does: serialize, encode, decode, import."""
+    classpath, kwargs = trigger.serialize()
+    decoded = deserialize(serialize(kwargs))
+    return import_string(classpath)(**decoded)
+
+
+async def first_event(trigger: Any) -> Any:
+    gen = trigger.run()
+    try:
+        return await anext(gen)
+    finally:
+        await gen.aclose()
+
+
+def run_trigger(trigger: Any) -> dict[str, Any]:
+    """Run a trigger in a fresh event loop until its first event; return the payload."""
+    event = asyncio.run(first_event(trigger))
+    assert event is not None, "trigger ended without an event"
+    return deserialize(serialize(event.payload))  # type: ignore[no-any-return]
+
+
+class DeferralLog:
+    def __init__(self) -> None:
+        self.deferrals: list[TaskDeferred] = []
+        self.events: list[dict[str, Any]] = []
+
+
+def run_deferrable(op: Any, context: dict[str, Any], log: DeferralLog | None = None, rounds: int = 10) -> Any:
+    """Execute ``op`` as the worker and the triggerer would: ``execute``, then for
+    every deferral run the (round-tripped) trigger in an event loop and resume
+    through ``resume_execution`` (which applies Airflow's own soft_fail rules)."""
+    log = log if log is not None else DeferralLog()
+    try:
+        return op.execute(context)
+    except TaskDeferred as exc:
+        deferred = exc
+    for _ in range(rounds):
+        log.deferrals.append(deferred)
+        payload = run_trigger(roundtrip_trigger(deferred.trigger))
+        log.events.append(payload)
+        try:
+            return op.resume_execution(deferred.method_name, {"event": payload}, context)
+        except TaskDeferred as exc:
+            deferred = exc
+    raise AssertionError(f"still deferred after {rounds} rounds")
+
+
+@contextmanager
+def later(delay: float, action: Callable[[], Any]) -> Iterator[threading.Thread]:
+    """Run ``action`` ``delay`` seconds from now in a thread; join on exit."""
+    thread = threading.Timer(delay, action)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.join(timeout=30)
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    box: list[float] = []
+    start = time.monotonic()
+    try:
+        yield box
+    finally:
+        box.append(time.monotonic() - start)
+
+
+def served(emu: Any, operation: str) -> int:
+    """Requests of ``operation`` the emulator has answered so far (any status)."""
+    return sum(emu.counters()["requests"].get(operation, {}).values())
+
+
+class Script:
+    """Changes the bucket in step with the sensor, not the clock.
+
+    Each step ``(operation, n, action)`` runs ``action`` once the emulator has
+    answered ``n`` more ``operation`` requests than when the previous step
+    ran. Tied to pokes rather than to seconds, a scenario plays out the same
+    in every mode, however long Airflow takes to start a task.
+    """
+
+    def __init__(self, emu: Any, steps: list[tuple[str, int, Callable[[], Any]]]) -> None:
+        self.emu = emu
+        self.steps = steps
+        self.done = 0
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            for operation, n, action in self.steps:
+                base = served(self.emu, operation)
+                while served(self.emu, operation) < base + n:
+                    if self._stop.wait(0.005):
+                        return
+                action()
+                self.done += 1
+        except BaseException as exc:  # pragma: no cover - surfaced in __exit__
+            self.error = exc
+
+    def __enter__(self) -> Script:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        if self.error is not None:
+            raise self.error

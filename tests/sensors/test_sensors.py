@@ -1,0 +1,452 @@
+"""Sensor behaviour that must not depend on the mode: check_fn forms, soft_fail
+on timeouts and on errors, fail-fast on bad credentials and missing buckets,
+silent_fail, poke-before-defer, templating and parameter validation.
+
+Modes are driven directly here (no metadata DB): ``execute()`` for poke mode,
+and ``execute()`` -> trigger ``run()`` in an event loop -> ``resume_execution()``
+for deferrable mode. ``test_failures_in_dag`` repeats the failure cases in
+all three modes through ``dag.test()``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    TaskDeferred,
+)
+
+from cos_provider.emulator import FaultRule
+from cos_provider.sensors import watch
+from cos_provider.sensors.cos import (
+    STATE_STORE_KEY,
+    CosObjectSensor,
+    CosObjectUpdatedSensor,
+    CosPrefixInactivitySensor,
+    CosSensorError,
+)
+from tests.conftest import APP_ID, SECRET_KEY, SRC_BUCKET, VERSIONED_BUCKET, connection_json
+from tests.sensors.dags import sensor_failures
+from tests.sensors.support import DeferralLog, Script, expected_record, run_deferrable
+
+WAYS = ["poke", "deferrable"]
+CONTEXT: dict[str, Any] = {"params": {"p": 1}, "ds": "2024-01-01", "ti": "the-ti"}
+
+
+def run(way: str, op: Any, context: dict[str, Any] | None = None, log: DeferralLog | None = None) -> Any:
+    context = dict(CONTEXT if context is None else context)
+    if way == "poke":
+        return op.execute(context)
+    return run_deferrable(op, context, log)
+
+
+def sensor(way: str, cls: type = CosObjectSensor, **kwargs: Any) -> Any:
+    defaults: dict[str, Any] = {"task_id": "s", "poke_interval": 0.2, "timeout": 30}
+    defaults.update(kwargs)
+    return cls(deferrable=way == "deferrable", **defaults)
+
+
+# ---------------------------------------------------------------- check_fn
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_check_fn_forms_are_called_alike(way, cos, cos_connection):
+    cos.put_object(SRC_BUCKET, "in/a.csv", b"aaaa")
+    calls: dict[str, Any] = {}
+
+    def plain(objects):
+        calls["plain"] = objects
+        return True
+
+    def with_context(objects, **context):
+        calls["context"] = sorted(context)
+        return True
+
+    def named(objects, ti, params, missing_entry=None):
+        calls["named"] = (ti, params, missing_entry)
+        return True
+
+    for fn in (plain, with_context, named, lambda objects: len(objects) == 1):
+        pushed = run(way, sensor(way, bucket=SRC_BUCKET, key="in/a.csv", check_fn=fn))
+        assert pushed == [expected_record(cos, SRC_BUCKET, "in/a.csv")]
+    assert calls == {
+        "plain": [expected_record(cos, SRC_BUCKET, "in/a.csv")],
+        "context": sorted(CONTEXT),
+        "named": ("the-ti", {"p": 1}, None),
+    }
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_check_fn_false_keeps_waiting_and_defers_again(way, cos, cos_connection):
+    """check_fn says no to one object; when the second arrives it says yes."""
+    cos.put_object(SRC_BUCKET, "in/1.csv", b"1")
+    seen: list[int] = []
+
+    def two(objects):
+        seen.append(len(objects))
+        return len(objects) == 2
+
+    log = DeferralLog()
+    with Script(cos, [("ListObjects", 2, lambda: cos.put_object(SRC_BUCKET, "in/2.csv", b"2"))]):
+        pushed = run(
+            way, sensor(way, bucket=SRC_BUCKET, key="in/*.csv", use_glob=True, check_fn=two), log=log
+        )
+    assert [o["key"] for o in pushed] == ["in/1.csv", "in/2.csv"]
+    assert seen[-1] == 2 and 1 in seen
+    if way == "deferrable":
+        # first poke in the worker, then one deferral per "no" from check_fn
+        assert len(log.deferrals) >= 2
+        assert [d.trigger.poke_count for d in log.deferrals] == sorted(
+            d.trigger.poke_count for d in log.deferrals
+        )
+
+
+def test_check_fn_signature_is_validated_at_parse_time():
+    with pytest.raises(TypeError, match="first positional argument"):
+        CosObjectSensor(task_id="s", bucket="b", key="k", check_fn=lambda **context: True)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_check_fn_error_fails_the_task_in_every_mode(way, cos, cos_connection):
+    cos.put_object(SRC_BUCKET, "k", b"x")
+
+    def broken(objects):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        run(way, sensor(way, bucket=SRC_BUCKET, key="k", check_fn=broken))
+
+
+# ---------------------------------------------------------------- timeouts and soft_fail
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_timeout(way, cos, cos_connection):
+    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=0.6, poke_interval=0.2)
+    started = time.monotonic()
+    with pytest.raises(AirflowSensorTimeout, match="timed out"):
+        run(way, op)
+    assert 0.6 <= time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_soft_fail_on_timeout_skips(way, cos, cos_connection):
+    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=0.6, poke_interval=0.2, soft_fail=True)
+    with pytest.raises(AirflowSkipException):
+        run(way, op)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_missing_bucket_fails_fast(way, cos, cos_connection):
+    op = sensor(way, bucket=f"nosuch-{APP_ID}", key="k", timeout=60)
+    started = time.monotonic()
+    with pytest.raises(AirflowFailException, match=f"nosuch-{APP_ID}.*does not exist"):
+        run(way, op)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_soft_fail_on_missing_bucket_skips(way, cos, cos_connection):
+    op = sensor(way, bucket=f"nosuch-{APP_ID}", key="k", soft_fail=True)
+    with pytest.raises(AirflowSkipException, match="does not exist"):
+        run(way, op)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_bucket_deleted_while_deferred_or_waiting(way, cos, cos_connection, monkeypatch):
+    """The error arrives from the trigger in deferrable mode: same exception.
+
+    A bucket seen to exist is trusted for BUCKET_RECHECK_SECONDS (here 0).
+    """
+    monkeypatch.setattr(watch, "BUCKET_RECHECK_SECONDS", 0.0)
+    cos.create_bucket(f"doomed-{APP_ID}", region="ap-beijing")
+    log = DeferralLog()
+    with (
+        Script(cos, [("HeadBucket", 1, lambda: cos.store.delete_bucket(f"doomed-{APP_ID}"))]),
+        pytest.raises(AirflowFailException, match="does not exist"),
+    ):
+        run(way, sensor(way, bucket=f"doomed-{APP_ID}", key="k"), log=log)
+    if way == "deferrable":
+        assert log.events[-1]["status"] == "error"
+        assert log.events[-1]["kind"] == "no_bucket"
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_wrong_secret_fails_fast_with_a_clear_message(way, cos, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_COS_DEFAULT", connection_json(cos.address))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COS_WRONG", connection_json(cos.address).replace(SECRET_KEY, "wrong-key")
+    )
+    op = sensor(way, bucket=SRC_BUCKET, key="k", cos_conn_id="cos_wrong", timeout=60)
+    started = time.monotonic()
+    with pytest.raises(AirflowFailException, match="SecretKey does not match") as info:
+        run(way, op)
+    assert time.monotonic() - started < 5
+    assert "wrong-key" not in str(info.value)
+    # soft_fail turns it into a skip
+    with pytest.raises(AirflowSkipException):
+        run(way, sensor(way, bucket=SRC_BUCKET, key="k", cos_conn_id="cos_wrong", soft_fail=True))
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_missing_connection_fails_fast(way, cos, cos_connection):
+    with pytest.raises(AirflowFailException, match="cos_nowhere"):
+        run(way, sensor(way, bucket=SRC_BUCKET, key="k", cos_conn_id="cos_nowhere"))
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_transient_errors_fail_the_try_or_skip_with_soft_fail(way, cos, cos_connection):
+    """COS answering 503 to every HEAD outlives the client's retries: a normal
+    (retryable) task failure, or a skip with soft_fail - in both modes."""
+    cos.put_object(SRC_BUCKET, "k", b"x")
+    cos.add_fault(FaultRule(operation="HeadObject", kind="slow_down", permanent=True))
+    with pytest.raises(CosSensorError, match="503") as info:
+        run(way, sensor(way, bucket=SRC_BUCKET, key="k"))
+    assert not isinstance(info.value, AirflowFailException)
+    with pytest.raises(AirflowSkipException):
+        run(way, sensor(way, bucket=SRC_BUCKET, key="k", soft_fail=True))
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_silent_fail_polls_through_transient_errors(way, cos, cos_connection):
+    cos.put_object(SRC_BUCKET, "k", b"x")
+    cos.add_fault(FaultRule(operation="HeadObject", kind="internal_error", times=7))  # > 2 polls x 3 attempts
+    pushed = run(way, sensor(way, bucket=SRC_BUCKET, key="k", silent_fail=True, poke_interval=0.05))
+    assert pushed == [expected_record(cos, SRC_BUCKET, "k")]
+
+
+# ---------------------------------------------------------------- deferral mechanics
+
+
+def test_deferrable_pokes_once_before_deferring(cos, cos_connection):
+    cos.put_object(SRC_BUCKET, "here", b"x")
+    op = sensor("deferrable", bucket=SRC_BUCKET, key="here")
+    assert op.execute(dict(CONTEXT)) == [expected_record(cos, SRC_BUCKET, "here")]
+
+
+def test_deferral_carries_the_remaining_timeout_and_cadence(cos, cos_connection):
+    op = CosObjectSensor(
+        task_id="s",
+        bucket=SRC_BUCKET,
+        key="later",
+        deferrable=True,
+        poke_interval=7,
+        timeout=100,
+        exponential_backoff=True,
+        max_wait=30,
+    )
+    before = time.time()
+    with pytest.raises(TaskDeferred) as info:
+        op.execute(dict(CONTEXT))
+    trigger = info.value.trigger
+    assert before <= trigger.started_at <= time.time()
+    assert trigger.poke_count == 1
+    assert (trigger.poke_interval, trigger.timeout, trigger.exponential_backoff, trigger.max_wait) == (
+        7,
+        100,
+        True,
+        30,
+    )
+    assert trigger.jitter_seed == f"{op.dag_id}#s#{trigger.started_at}"
+    # the framework's deadline is only a backstop behind the trigger's own
+    assert timedelta(seconds=100) < info.value.timeout <= timedelta(seconds=100 + 61 + 1)
+    assert info.value.method_name == "execute_complete"
+
+
+def test_default_deferrable_follows_airflow_config(monkeypatch):
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "true")
+    assert CosObjectSensor(task_id="s", bucket="b", key="k").deferrable is True
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "false")
+    assert CosObjectSensor(task_id="s", bucket="b", key="k").deferrable is False
+    assert CosObjectSensor(task_id="s", bucket="b", key="k", deferrable=True).deferrable is True
+
+
+def test_execute_complete_rejects_garbage():
+    op = CosObjectSensor(task_id="s", bucket="b", key="k")
+    with pytest.raises(Exception, match="no event"):
+        op.execute_complete({}, None)
+    with pytest.raises(Exception, match="Unexpected event"):
+        op.execute_complete({}, {"status": "weird"})
+
+
+# ---------------------------------------------------------------- per sensor
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_object_sensor_several_keys_and_urls(way, cos, cos_connection):
+    cos.put_object(SRC_BUCKET, "a", b"1")
+    cos.put_object(VERSIONED_BUCKET, "b/c", b"22")
+    op = sensor(way, bucket="src", key=["a", f"cos://{VERSIONED_BUCKET}/b/c"])
+    assert run(way, op) == [
+        expected_record(cos, SRC_BUCKET, "a"),
+        expected_record(cos, VERSIONED_BUCKET, "b/c"),
+    ]
+
+
+def test_object_sensor_glob_lists_only_the_literal_prefix(cos, cos_connection):
+    for key in ("logs/2024/01/x.gz", "logs/2024/02/y.gz", "logs/2024/02/y.txt", "logz/2024/03/z.gz"):
+        cos.put_object(SRC_BUCKET, key, b"123")
+    op = sensor("poke", bucket=SRC_BUCKET, key="logs/2024/0[2-9]/*.gz", use_glob=True)
+    assert [o["key"] for o in op.execute({})] == ["logs/2024/02/y.gz"]
+    # without use_glob, the same string is a literal key
+    literal = sensor("poke", bucket=SRC_BUCKET, key="logs/2024/0[2-9]/*.gz", timeout=0.3)
+    with pytest.raises(AirflowSensorTimeout):
+        literal.execute({})
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_updated_sensor_with_timestamp_and_ts_func(way, cos, cos_connection):
+    info = cos.put_object(SRC_BUCKET, "f", b"v1")
+    before = datetime.fromtimestamp(int(info["last_modified"]) - 5, tz=timezone.utc)
+    op = sensor(way, CosObjectUpdatedSensor, bucket=SRC_BUCKET, key="f", timestamp=before.isoformat())
+    assert run(way, op) == expected_record(cos, SRC_BUCKET, "f")
+    op = sensor(way, CosObjectUpdatedSensor, bucket=SRC_BUCKET, key="f", ts_func=lambda ctx: before)
+    assert run(way, op) == expected_record(cos, SRC_BUCKET, "f")
+    later = sensor(
+        way,
+        CosObjectUpdatedSensor,
+        bucket=SRC_BUCKET,
+        key="f",
+        timestamp=datetime.now(timezone.utc) + timedelta(hours=1),
+        timeout=0.4,
+    )
+    with pytest.raises(AirflowSensorTimeout):
+        run(way, later)
+
+
+def test_updated_sensor_needs_a_point_in_time(cos, cos_connection):
+    with pytest.raises(ValueError, match="either timestamp or ts_func"):
+        CosObjectUpdatedSensor(task_id="s", key="k", bucket="b", timestamp="x", ts_func=lambda c: None)
+    op = CosObjectUpdatedSensor(task_id="s", bucket=SRC_BUCKET, key="k", timeout=1)
+    with pytest.raises(AirflowFailException, match="no timestamp"):
+        op.execute({})
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_inactivity_sensor_refuses_deletions_when_told(way, cos, client, cos_connection):
+    cos.put_object(SRC_BUCKET, "p/a", b"1")
+    cos.put_object(SRC_BUCKET, "p/b", b"1")
+    op = sensor(
+        way,
+        CosPrefixInactivitySensor,
+        bucket=SRC_BUCKET,
+        prefix="p/",
+        inactivity_period=5,
+        allow_delete=False,
+    )
+    with (
+        Script(cos, [("ListObjects", 1, lambda: client.delete_object(SRC_BUCKET, "p/b"))]),
+        pytest.raises(AirflowFailException, match="deleted while waiting"),
+    ):
+        run(way, op)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_inactivity_sensor_waits_for_min_objects(way, cos, cos_connection):
+    cos.put_object(SRC_BUCKET, "p/a", b"1")
+    op = sensor(
+        way,
+        CosPrefixInactivitySensor,
+        bucket=SRC_BUCKET,
+        prefix="p/",
+        inactivity_period=0,
+        min_objects=2,
+        timeout=0.8,
+    )
+    with pytest.raises(AirflowSensorTimeout):
+        run(way, op)
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.data[key] = value
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+class FakeTI:
+    def __init__(self, try_number: int) -> None:
+        self.try_number = try_number
+
+
+def test_inactivity_state_survives_reschedules_but_not_retries(cos, cos_connection):
+    cos.put_object(SRC_BUCKET, "p/a", b"1")
+    store = FakeStore()
+
+    def poke_once(try_number: int) -> Any:
+        op = CosPrefixInactivitySensor(
+            task_id="s", bucket=SRC_BUCKET, prefix="p/", inactivity_period=0, mode="reschedule"
+        )
+        return op.poke({"task_state_store": store, "ti": FakeTI(try_number)})
+
+    assert not poke_once(1)  # first listing: timer starts, state saved for try 1
+    assert store.data[STATE_STORE_KEY]["try"] == 1
+    assert not poke_once(2)  # a retry starts afresh
+    assert poke_once(2)  # same try, next reschedule: unchanged -> done
+    assert STATE_STORE_KEY not in store.data  # cleaned up on success
+
+
+def test_template_fields():
+    assert CosObjectSensor.template_fields == ("bucket", "key")
+    assert CosObjectUpdatedSensor.template_fields == ("bucket", "key", "timestamp")
+    assert CosPrefixInactivitySensor.template_fields == ("bucket", "prefix")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"key": "k", "min_size": -1}, "min_size"),
+        ({"key": "k", "check_fn": 3}, "callable"),
+    ],
+)
+def test_parameter_validation(kwargs, error):
+    with pytest.raises((ValueError, TypeError), match=error):
+        CosObjectSensor(task_id="s", bucket="b", **kwargs)
+
+
+def test_invalid_target_fails_fast(cos, cos_connection):
+    with pytest.raises(AirflowFailException, match="bucket"):
+        CosObjectSensor(task_id="s", key="no-bucket-given").execute({})
+
+
+# ---------------------------------------------------------------- the same, end to end
+
+
+@pytest.mark.airflow_db
+def test_failures_in_dag(cos, run_dag, monkeypatch):
+    """Timeouts and errors, with and without soft_fail, in poke, reschedule and
+    deferrable mode under ``dag.test()``: skipped or failed, never retried, and
+    a wrong secret fails in seconds although the timeout is a minute."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COS_WRONG", connection_json(cos.address).replace(SECRET_KEY, "wrong-key")
+    )
+    started = time.monotonic()
+    result = run_dag("cos_sensor_failures")
+    assert time.monotonic() - started < 45
+    expected = {}
+    for mode in sensor_failures.MODES:
+        expected.update(
+            {
+                f"timeout_soft_{mode}": "skipped",
+                f"timeout_{mode}": "failed",
+                f"no_bucket_soft_{mode}": "skipped",
+                f"no_bucket_{mode}": "failed",
+                f"wrong_secret_{mode}": "failed",
+            }
+        )
+    assert result.tasks == expected
+    # fail-fast errors are not retried although the tasks allow retries
+    assert all(result.tries[t] == 1 for t in expected if "wrong" in t or "no_bucket" in t)

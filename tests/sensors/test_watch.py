@@ -1,0 +1,223 @@
+"""The pure parts shared by every mode: globs, targets, check_fn inspection,
+poke cadence (against Airflow's own implementation) and error classification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+from airflow.sdk.bases.sensor import BaseSensorOperator
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cos_provider.client.errors import CosServiceError, CosTransportError, CosValidationError
+from cos_provider.sensors.cos import CosObjectSensor
+from cos_provider.sensors.watch import (
+    Target,
+    Timing,
+    WatchError,
+    check_fn_kwargs,
+    classify,
+    glob_regex,
+    literal_prefix,
+    next_poke_interval,
+    parse_cos_url,
+    parse_targets,
+    parse_timestamp,
+)
+
+# ---------------------------------------------------------------- globs
+
+
+@pytest.mark.parametrize(
+    ("pattern", "key", "matches"),
+    [
+        ("data/*.csv", "data/a.csv", True),
+        ("data/*.csv", "data/sub/a.csv", False),  # * stays in its segment
+        ("data/**.csv", "data/sub/a.csv", True),
+        ("data/**/a.csv", "data/a.csv", True),  # **/ also matches no directory
+        ("data/**/a.csv", "data/x/y/a.csv", True),
+        ("part-?.csv", "part-1.csv", True),
+        ("part-?.csv", "part-10.csv", False),
+        ("log-[0-9].gz", "log-7.gz", True),  # ranges match (apache/airflow#15538)
+        ("log-[0-9].gz", "log-x.gz", False),
+        ("log-[!0-9].gz", "log-x.gz", True),
+        ("log-[!0-9].gz", "log-/.gz", False),  # a negated class never matches /
+        ("a[*]b", "a*b", True),  # a bracketed * is literal
+        ("a[*]b", "axb", False),
+        ("odd[name", "odd[name", True),  # an unclosed [ is literal
+        ("x.y+z(1)$", "x.y+z(1)$", True),  # regex characters are literal
+        ("x.y", "xzy", False),
+        ("中文/*.txt", "中文/文件.txt", True),
+    ],
+)
+def test_glob(pattern, key, matches):
+    assert bool(glob_regex(pattern).fullmatch(key)) is matches
+
+
+def test_invalid_glob_is_a_validation_error():
+    with pytest.raises(CosValidationError, match="not a valid glob"):
+        glob_regex("x[z-a]")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix"),
+    [
+        ("data/2024/*.csv", "data/2024/"),
+        ("logs/0[1-9]/x", "logs/0"),
+        ("a?b", "a"),
+        ("*", ""),
+        ("plain/key", "plain/key"),
+    ],
+)
+def test_literal_prefix(pattern, prefix):
+    assert literal_prefix(pattern) == prefix
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab/*?[]!-.x", min_size=1, max_size=12), st.text(alphabet="ab/-.x", max_size=12))
+def test_every_glob_match_starts_with_the_listed_prefix(pattern, key):
+    """Listing only the literal prefix never loses a match."""
+    try:
+        rx = glob_regex(pattern)
+    except CosValidationError:  # reversed ranges such as [z-a]
+        return
+    if rx.fullmatch(key):
+        assert key.startswith(literal_prefix(pattern))
+
+
+# ---------------------------------------------------------------- targets
+
+
+def test_parse_targets():
+    assert parse_targets("src", ["a/b", "cos://dst-1250000000/c/d?x#y"], use_glob=False) == (
+        Target("src", "a/b"),
+        Target("dst-1250000000", "c/d?x#y"),  # URL keys are literal
+    )
+    assert parse_targets(None, "cos://b/k*", use_glob=True) == (Target("b", "k*", glob=True),)
+    assert parse_targets("b", "k*", use_glob=False) == (Target("b", "k*", glob=False),)
+    assert parse_cos_url("cos://b/x/y") == ("b", "x/y")
+    for bad in ("cos://", "cos://b", "cos://b/", "s3://b/k"):
+        with pytest.raises(CosValidationError):
+            parse_cos_url(bad)
+    with pytest.raises(CosValidationError, match="bucket"):
+        parse_targets(None, "k")
+    with pytest.raises(CosValidationError):
+        parse_targets("b", [])
+
+
+def test_parse_timestamp():
+    assert parse_timestamp("2024-05-01T10:00:00Z") == dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)
+    assert parse_timestamp(dt.datetime(2024, 5, 1)).tzinfo is dt.timezone.utc
+    with pytest.raises(CosValidationError):
+        parse_timestamp("yesterday")
+
+
+# ---------------------------------------------------------------- check_fn
+
+
+def test_check_fn_kwargs():
+    context = {"ti": 1, "params": 2, "ds": 3}
+
+    def plain(objects):
+        return True
+
+    def everything(objects, **kw):
+        return True
+
+    def named(objects, ti, *, ds, other=None):
+        return True
+
+    assert check_fn_kwargs(plain, context) == {}
+    assert check_fn_kwargs(lambda objs: True, context) == {}
+    assert check_fn_kwargs(everything, context) == context
+    assert check_fn_kwargs(named, context) == {"ti": 1, "ds": 3}
+
+
+# ---------------------------------------------------------------- cadence
+
+
+@pytest.mark.parametrize("backoff", [False, True])
+@pytest.mark.parametrize("max_wait", [None, 40])
+def test_poke_cadence_is_airflows(backoff, max_wait):
+    """Our poke interval equals BaseSensorOperator's own, poke count by poke count."""
+    kwargs: dict[str, Any] = {
+        "task_id": "t",
+        "poke_interval": 3,
+        "timeout": 500,
+        "exponential_backoff": backoff,
+        "max_wait": max_wait,
+    }
+    ours = CosObjectSensor(bucket="b", key="k", **kwargs)
+    airflows = BaseSensorOperator(**kwargs)
+    started = time.monotonic()
+    for poke_count in range(1, 12):
+        for elapsed in (0.0, 17.5, 130.0):
+
+            def duration(elapsed: float = elapsed) -> float:
+                return elapsed
+
+            expected = BaseSensorOperator._get_next_poke_interval(airflows, started, duration, poke_count)
+            assert ours._get_next_poke_interval(started, duration, poke_count) == expected
+            # and the trigger's view of it
+            timing = Timing(3, 500, backoff, max_wait)
+            assert (
+                next_poke_interval(
+                    timing, poke_count=poke_count, elapsed=elapsed, seed=f"{ours.dag_id}#t#{started}"
+                )
+                == expected
+            )
+
+
+def test_reschedule_cadence_is_airflows():
+    kwargs: dict[str, Any] = {
+        "task_id": "t",
+        "poke_interval": 2,
+        "timeout": 900,
+        "exponential_backoff": True,
+        "mode": "reschedule",
+    }
+    ours = CosObjectSensor(bucket="b", key="k", **kwargs)
+    airflows = BaseSensorOperator(**kwargs)
+    started = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    for elapsed in (0.0, 1.0, 5.0, 33.0, 200.0):
+
+        def duration(elapsed: float = elapsed) -> float:
+            return elapsed
+
+        assert ours._get_next_poke_interval(started, duration, 1) == (
+            BaseSensorOperator._get_next_poke_interval(airflows, started, duration, 1)
+        )
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _service(status: int, code: str, message: str = "", **kw: Any) -> CosServiceError:
+    return CosServiceError(status, code, message, request_id="rid", **kw)
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind", "text"),
+    [
+        (_service(403, "SignatureDoesNotMatch", "calc"), "auth", "SecretKey does not match"),
+        (_service(403, "InvalidAccessKeyId"), "auth", "SecretId is not known"),
+        (_service(403, "AccessDenied", "Request has expired"), "auth", "clock"),
+        (_service(400, "ExpiredToken", "x"), "auth", "token"),
+        (_service(403, "AccessDenied", method="HEAD"), "auth", "no detail"),
+        (_service(404, "NoSuchBucket", "gone"), "no_bucket", "does not exist"),
+        (_service(400, "InvalidArgument", "bad"), "service", "refused"),
+        (_service(503, "SlowDown"), "transient", "kept failing"),
+        (_service(200, "InternalError", "in a 200"), "transient", "kept failing"),
+        (CosTransportError("connection refused"), "transient", "could not be reached"),
+        (CosValidationError("bucket", "bad name"), "invalid", "bad name"),
+    ],
+)
+def test_classify(exc, kind, text):
+    err = classify(exc, "cos_default")
+    assert err.kind == kind
+    assert text in err.message
+    assert err.fail_fast is (kind != "transient")
+    assert WatchError.from_event(err.to_event()).to_event() == err.to_event()
