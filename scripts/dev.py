@@ -13,6 +13,7 @@ a second run only checks that the environment matches uv.lock.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -45,7 +46,15 @@ def uv() -> Path:
     if not uv_bin.exists():
         log(f"installing uv {UV_VERSION} into {uv_venv}")
         venv.EnvBuilder(with_pip=True, clear=True).create(uv_venv)
-        run(uv_venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"uv=={UV_VERSION}")
+        run(
+            uv_venv / "bin" / "python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"uv=={UV_VERSION}",
+        )
     return uv_bin
 
 
@@ -59,7 +68,18 @@ def setup() -> dict[str, str]:
     return env
 
 
+def ensure_chromium() -> None:
+    """Debian's Chromium, for the connection-form browser test (no browser downloads work here)."""
+    if shutil.which("chromium"):
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-qq", env=apt_env)
+    run(*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=apt_env)
+
+
 def test(env: dict[str, str], pytest_args: list[str]) -> int:
+    ensure_chromium()
     run(BIN / "ruff", "check", ".", env=env)
     run(BIN / "ruff", "format", "--check", ".", env=env)
     run(BIN / "mypy", env=env)
