@@ -13,3 +13,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
+# Last, behind the standard library: a child started with multiprocessing's
+# "spawn" re-runs the script with this sys.path and must find this module again.
+sys.path.append(str(HERE))

@@ -17,15 +17,11 @@ Everything runs on loopback and stops by itself.
 # ruff: noqa: I001  (_bench_path must be imported first)
 from __future__ import annotations
 
-import _bench_path  # noqa: F401  (first: see its docstring)
-
-import sys
-from pathlib import Path
+import _bench_path  # first: see its docstring
 
 import argparse
 import re
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +33,7 @@ import requests
 from cos_provider.client import limits
 from cos_provider.client.endpoints import copy_source
 from cos_provider.client.signing import authorization
-from cos_provider.emulator import CosEmulator
+from cos_provider.emulator import CosEmulator, EmulatorProcess, start_emulator_process
 
 SECRET_ID = "AKIDBENCH"
 SECRET_KEY = "bench-secret"
@@ -91,15 +87,11 @@ class Signer:
         return self.session.request(method, f"{self.address}/{key}", params=params, headers=hdrs, data=body)
 
 
-def start_cli() -> tuple[subprocess.Popen[str], str, float]:
+def start_cli() -> tuple[EmulatorProcess, float]:
+    """The emulator in its own process, and the seconds from process start to its ready line."""
     began = time.perf_counter()
-    proc = subprocess.Popen(
+    emu = start_emulator_process(
         [
-            sys.executable,
-            "-m",
-            "cos_provider.emulator",
-            "--port",
-            "0",
             "--secret-id",
             SECRET_ID,
             "--secret-key",
@@ -109,18 +101,9 @@ def start_cli() -> tuple[subprocess.Popen[str], str, float]:
             "--bucket",
             f"{DST}:{REGION}",
         ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=_bench_path.ROOT,
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    elapsed = time.perf_counter() - began
-    m = re.fullmatch(r"COS emulator ready at (\S+)\n", line)
-    if not m:
-        proc.kill()
-        raise SystemExit(f"unexpected first line: {line!r}")
-    return proc, m.group(1), elapsed
+    return emu, time.perf_counter() - began
 
 
 def run_parallel(n: int, fn: Callable[[int], int]) -> tuple[float, int]:
@@ -158,10 +141,11 @@ def main() -> None:
         inproc.append(time.perf_counter() - began)
         emu.stop()
 
-    proc, address, cli_startup = start_cli()
+    process, cli_startup = start_cli()
+    address = process.address
     rows: list[tuple[str, str]] = []
     try:
-        emu_ps = psutil.Process(proc.pid)
+        emu_ps = psutil.Process(process.pid)
         rss_idle = emu_ps.memory_info().rss
         info = admin(
             address, "POST", "seed", json={"bucket": SRC, "key": "huge.bin", "size": limits.MAX_OBJECT_SIZE}
@@ -278,8 +262,7 @@ def main() -> None:
         rss_after = emu_ps.memory_info().rss
         counters = admin(address, "GET", "counters")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        process.stop(timeout=30)
 
     rows += [
         ("HEAD Object, 16 threads, project signer", f"{head_rps:,.0f} req/s ({head_bad} errors)"),

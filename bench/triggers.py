@@ -40,12 +40,12 @@ import multiprocessing as mp
 import os
 import random
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 import tracemalloc
 import urllib.request
+from collections.abc import Callable, Mapping
 from typing import Any
 
 ROOT = _bench_path.ROOT
@@ -65,13 +65,10 @@ CONN_ID = "cos_bench"
 
 class Emulator:
     def __init__(self, latency: float) -> None:
-        self.proc = subprocess.Popen(
+        from cos_provider.emulator.process import start_emulator_process
+
+        self._process = start_emulator_process(
             [
-                sys.executable,
-                "-m",
-                "cos_provider.emulator",
-                "--port",
-                "0",
                 "--secret-id",
                 SECRET_ID,
                 "--secret-key",
@@ -82,14 +79,8 @@ class Emulator:
                 f"{BUCKET}:{REGION}",
             ],
             cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
         )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if "ready at" not in line:
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        self.address = line.rsplit(" ", 1)[-1]
+        self.address = self._process.address
 
     def admin(self, path: str, method: str = "GET", body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -101,8 +92,7 @@ class Emulator:
         return sum(self.admin("counters")["requests"].get("HeadObject", {}).values())
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        self._process.stop()
 
 
 # ---------------------------------------------------------------- writer process
@@ -185,6 +175,36 @@ def percentiles(delays: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(ordered), "p99": p99, "max": ordered[-1]}
 
 
+def measure(
+    emu: Emulator,
+    keys: list[str],
+    offsets: list[float],
+    watch_all: Callable[[float], None],
+    seen: Mapping[str, float],
+) -> dict[str, Any]:
+    """Both contenders' figures, taken alike: ``watch_all(t0)`` waits while the
+    writer adds the objects, filling ``seen`` (key -> when it was seen)."""
+    gc.collect()
+    heads0, cpu0 = emu.heads(), cpu_seconds()
+    t0 = time.time()
+    writer = Writer(emu.address, keys, offsets, t0)
+    with Sampler() as sampler:
+        watch_all(t0)
+    cpu = cpu_seconds() - cpu0
+    polls = emu.heads() - heads0
+    appeared = writer.result()
+    delays = [seen[k] - appeared[k] for k in keys if k in seen and k in appeared]
+    return {
+        "polls": polls,
+        "cpu_s": cpu,
+        "cpu_s_per_1000_polls": 1000 * cpu / max(1, polls),
+        "rss_kb_per_watcher": (sampler.peak_rss - sampler.base_rss) / 1024 / len(keys),
+        "peak_threads": sampler.peak_threads,
+        "delay_s": percentiles(delays),
+        "wall_s": time.time() - t0,
+    }
+
+
 # ---------------------------------------------------------------- the two contenders
 
 
@@ -220,27 +240,8 @@ def run_triggers(
         ]
         await asyncio.gather(*(watch(t, k) for t, k in zip(triggers, keys, strict=True)))
 
-    gc.collect()
-    heads0, cpu0 = emu.heads(), cpu_seconds()
-    t0 = time.time()
-    writer = Writer(emu.address, keys, offsets, t0)
-    with Sampler() as sampler:
-        asyncio.run(main(t0))
-    cpu = cpu_seconds() - cpu0
-    polls = emu.heads() - heads0
-    appeared = writer.result()
-    delays = [fired[k] - appeared[k] for k in keys if k in appeared and statuses and k in fired]
-    return {
-        "watchers": len(keys),
-        "events": statuses,
-        "polls": polls,
-        "cpu_s": cpu,
-        "cpu_s_per_1000_polls": 1000 * cpu / max(1, polls),
-        "rss_kb_per_watcher": (sampler.peak_rss - sampler.base_rss) / 1024 / len(keys),
-        "peak_threads": sampler.peak_threads,
-        "delay_s": percentiles(delays),
-        "wall_s": time.time() - t0,
-    }
+    figures = measure(emu, keys, offsets, lambda t0: asyncio.run(main(t0)), fired)
+    return {"watchers": len(keys), "events": statuses, **figures}
 
 
 def trigger_heap_per_watcher(emu: Emulator, n: int) -> float:
@@ -344,31 +345,19 @@ def run_sdk_threads(
                 return
             next_poll = time.time() + args.interval
 
-    gc.collect()
-    heads0, cpu0 = emu.heads(), cpu_seconds()
-    t0 = time.time()
-    writer = Writer(emu.address, keys, offsets, t0)
-    with Sampler() as sampler:
+    def watch_all(t0: float) -> None:
         threads = [threading.Thread(target=watch, args=(k, t0), daemon=True) for k in keys]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    cpu = cpu_seconds() - cpu0
-    polls = emu.heads() - heads0
-    appeared = writer.result()
-    delays = [seen[k] - appeared[k] for k in keys if k in seen and k in appeared]
+
+    figures = measure(emu, keys, offsets, watch_all, seen)
     return {
         "watchers": len(keys),
         "events": {"success": len(seen), "timeout": len(keys) - len(seen)},
         "errors": len(errors),
-        "polls": polls,
-        "cpu_s": cpu,
-        "cpu_s_per_1000_polls": 1000 * cpu / max(1, polls),
-        "rss_kb_per_watcher": (sampler.peak_rss - sampler.base_rss) / 1024 / len(keys),
-        "peak_threads": sampler.peak_threads,
-        "delay_s": percentiles(delays),
-        "wall_s": time.time() - t0,
+        **figures,
     }
 
 

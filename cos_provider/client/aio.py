@@ -3,8 +3,9 @@
 Only the HTTP library differs from :mod:`transport`: every request is built and
 signed by :func:`protocol.prepare` (afresh for each attempt), every operation
 comes from :mod:`operations`, every response goes through
-:func:`transport.finish` (log, ``<Error>`` detection, parsing) and retries are
-driven by :meth:`RetryPolicy.async_retrying`. httpx is used because Airflow
+:func:`transport.finish` (log, ``<Error>`` detection, parsing), every attempt
+without one through :func:`transport.no_answer`, and retries are driven by
+:meth:`RetryPolicy.async_retrying`. httpx is used because Airflow
 already installs it; one ``httpx.AsyncClient`` (one connection pool) serves one
 :class:`AsyncCosClient`.
 
@@ -34,11 +35,11 @@ from requests.structures import CaseInsensitiveDict
 from cos_provider.client import operations as ops
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint, full_bucket_name
-from cos_provider.client.errors import CosError, CosTransportError
+from cos_provider.client.errors import CosError
 from cos_provider.client.models import BucketInfo, ListedObject, ObjectInfo, ObjectsPage, PutResult
 from cos_provider.client.operations import ObjectAttributes, ObjectRef
 from cos_provider.client.protocol import Call, PreparedRequest, RawResponse, prepare
-from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, tag_error
+from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer
 
 T = TypeVar("T")
 
@@ -157,17 +158,8 @@ class AsyncTransport:
         try:
             resp = await self._send(prepared, timeout)
         except httpx.RequestError as exc:
-            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
-            raise tag_error(
-                CosTransportError(
-                    f"COS {request.describe()} {kind}: {type(exc).__name__}",
-                    method=request.method,
-                    url=prepared.url,
-                    attempts=attempt,
-                ),
-                request,
-                attempt,
-            ) from exc
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
         response = RawResponse(resp.status_code, CaseInsensitiveDict(resp.headers.items()), resp.content)
         return finish(call, response, request, attempt, time.monotonic() - started)
 
@@ -255,14 +247,12 @@ class AsyncCosClient:
     async def iter_objects(
         self, bucket: str, prefix: str = "", page_size: int = 1000
     ) -> AsyncIterator[ListedObject]:
-        marker = ""
-        while True:
+        marker: str | None = ""
+        while marker is not None:
             page = await self.list_objects(bucket, prefix=prefix, marker=marker, max_keys=page_size)
             for obj in page.objects:
                 yield obj
-            if not page.is_truncated or not page.next_marker:
-                return
-            marker = page.next_marker
+            marker = page.next_page_marker
 
     # -- objects
 

@@ -98,13 +98,11 @@ class CosClient:
         return self.execute(ops.list_objects(self.bucket(bucket), prefix, delimiter, marker, max_keys))
 
     def iter_objects(self, bucket: str, prefix: str = "", page_size: int = 1000) -> Iterator[ListedObject]:
-        marker = ""
-        while True:
+        marker: str | None = ""
+        while marker is not None:
             page = self.list_objects(bucket, prefix=prefix, marker=marker, max_keys=page_size)
             yield from page.objects
-            if not page.is_truncated or not page.next_marker:
-                return
-            marker = page.next_marker
+            marker = page.next_page_marker
 
     def list_multipart_uploads(
         self,

@@ -10,6 +10,8 @@ predict the checksum of a copy plan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 _POLY_REFLECTED = 0xC96C5795D7870F42  # 0x42F0E1EBA9EA3693 bit-reversed
 _MASK = 0xFFFFFFFFFFFFFFFF
 
@@ -36,7 +38,12 @@ def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     return c ^ _MASK
 
 
-def _gf2_times(mat: list[int], vec: int) -> int:
+def gf2_matrix_times(mat: Sequence[int], vec: int) -> int:
+    """``mat`` (64 columns, column ``i`` the image of bit ``i``) applied to ``vec`` over GF(2).
+
+    CRC-64 is linear over GF(2), so appending bytes is such a matrix; the
+    emulator's synthetic content builds its own from the same two helpers.
+    """
     total = 0
     i = 0
     while vec:
@@ -47,20 +54,21 @@ def _gf2_times(mat: list[int], vec: int) -> int:
     return total
 
 
-def _gf2_square(mat: list[int]) -> list[int]:
-    return [_gf2_times(mat, mat[n]) for n in range(64)]
+def gf2_matrix_square(mat: Sequence[int]) -> list[int]:
+    """``mat`` applied twice, as one matrix."""
+    return [gf2_matrix_times(mat, col) for col in mat]
 
 
 def _build_zero_operators() -> list[list[int]]:
     """Operators appending 2**k zero *bytes* (k = 0..63), built once."""
     odd = [_POLY_REFLECTED] + [1 << n for n in range(63)]  # one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
+    even = gf2_matrix_square(odd)  # two zero bits
+    odd = gf2_matrix_square(even)  # four zero bits
     ops = []
-    mat = _gf2_square(odd)  # eight zero bits = one zero byte
+    mat = gf2_matrix_square(odd)  # eight zero bits = one zero byte
     for _ in range(64):
         ops.append(mat)
-        mat = _gf2_square(mat)
+        mat = gf2_matrix_square(mat)
     return ops
 
 
@@ -79,7 +87,7 @@ def crc64_combine(crc_a: int, crc_b: int, len_b: int) -> int:
     n = len_b
     while n:
         if n & 1:
-            crc = _gf2_times(_ZERO_OPS[k], crc)
+            crc = gf2_matrix_times(_ZERO_OPS[k], crc)
         n >>= 1
         k += 1
     return crc ^ crc_b

@@ -150,6 +150,15 @@ class ObjectsPage(_AsDict):
     is_truncated: bool
     next_marker: str | None
 
+    @property
+    def next_page_marker(self) -> str | None:
+        """Where the next page starts; ``None`` when this page ends the listing.
+
+        A truncated page without a marker ends it too: asking again from the
+        same place would only loop.
+        """
+        return self.next_marker if self.is_truncated and self.next_marker else None
+
 
 @dataclass(frozen=True)
 class BucketInfo(_AsDict):

@@ -201,8 +201,7 @@ def list_objects(
     marker: str = "",
     max_keys: int = 1000,
 ) -> Call[ObjectsPage]:
-    if not 1 <= max_keys <= 1000:
-        raise CosValidationError("max_keys", f"must be from 1 to 1000, got {max_keys}")
+    validation.validate_page_size(max_keys, "max_keys")
     params = {"encoding-type": "url", "max-keys": str(max_keys)}
     if prefix:
         params["prefix"] = prefix
@@ -223,8 +222,7 @@ def list_multipart_uploads(
     upload_id_marker: str = "",
     max_uploads: int = 1000,
 ) -> Call[UploadsPage]:
-    if not 1 <= max_uploads <= 1000:
-        raise CosValidationError("max_uploads", f"must be from 1 to 1000, got {max_uploads}")
+    validation.validate_page_size(max_uploads, "max_uploads")
     params = {"uploads": "", "encoding-type": "url", "max-uploads": str(max_uploads)}
     if prefix:
         params["prefix"] = prefix
@@ -492,8 +490,7 @@ def list_parts(
     dest: ObjectRef, upload_id: str, part_number_marker: int = 0, max_parts: int = 1000
 ) -> Call[PartsPage]:
     _object_ref(dest, "dest")
-    if not 1 <= max_parts <= 1000:
-        raise CosValidationError("max_parts", f"must be from 1 to 1000, got {max_parts}")
+    validation.validate_page_size(max_parts, "max_parts")
     params = {"uploadId": upload_id, "encoding-type": "url", "max-parts": str(max_parts)}
     if part_number_marker:
         params["part-number-marker"] = str(part_number_marker)

@@ -143,7 +143,7 @@ class ParsedAuthorization:
         return int(start), int(end)
 
 
-_AUTH_FIELDS = {
+AUTH_FIELDS = (
     "q-sign-algorithm",
     "q-ak",
     "q-sign-time",
@@ -151,7 +151,8 @@ _AUTH_FIELDS = {
     "q-header-list",
     "q-url-param-list",
     "q-signature",
-}
+)
+"""The fields of an ``Authorization`` value, which a pre-signed URL carries as query parameters."""
 
 
 def parse_authorization(value: str) -> ParsedAuthorization:
@@ -164,7 +165,7 @@ def parse_authorization(value: str) -> ParsedAuthorization:
         if name in fields:
             raise ValueError(f"duplicate authorization field {name!r}")
         fields[name] = val
-    missing = _AUTH_FIELDS - fields.keys()
+    missing = set(AUTH_FIELDS) - fields.keys()
     if missing:
         raise ValueError(f"authorization lacks {', '.join(sorted(missing))}")
 

@@ -46,6 +46,18 @@ def tag_error(exc: CosError, request: CosRequest, attempt: int) -> CosError:
     return exc
 
 
+def no_answer(request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool) -> CosError:
+    """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed."""
+    kind = "timed out" if timed_out else "connection failed"
+    error = CosTransportError(
+        f"COS {request.describe()} {kind}: {type(exc).__name__}",
+        method=request.method,
+        url=url,
+        attempts=attempt,
+    )
+    return tag_error(error, request, attempt)
+
+
 def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float) -> T:
     """Shared by both transports: log, raise the error a response carries, or parse it."""
     error = error_from_response(response.status, response.headers, response.body, request.method)
@@ -117,16 +129,7 @@ class SyncTransport:
             )
             body = resp.content
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-            raise tag_error(
-                CosTransportError(
-                    f"COS {request.describe()} {kind}: {type(exc).__name__}",
-                    method=request.method,
-                    url=prepared.url,
-                    attempts=attempt,
-                ),
-                request,
-                attempt,
-            ) from exc
+            timed_out = isinstance(exc, requests.Timeout)
+            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
         response = RawResponse(resp.status_code, CaseInsensitiveDict(resp.headers), body)
         return finish(call, response, request, attempt, time.monotonic() - started)

@@ -146,6 +146,13 @@ def validate_part_size(size: int, field: str = "part_size") -> int:
     return size
 
 
+def validate_page_size(value: int, field: str) -> int:
+    """``max-keys``, ``max-uploads``, ``max-parts``: COS caps every listing page alike."""
+    if not 1 <= value <= limits.MAX_LIST_PAGE:
+        raise CosValidationError(field, f"must be from 1 to {limits.MAX_LIST_PAGE}, got {value}")
+    return value
+
+
 def validate_range(first: int, last: int, field: str = "copy_source_range") -> str:
     """Return ``bytes=first-last`` for an inclusive range of at most one part."""
     if not (isinstance(first, int) and isinstance(last, int)) or first < 0 or last < first:

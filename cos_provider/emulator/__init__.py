@@ -16,7 +16,9 @@ Start it in-process::
         ...  # point a client at emu.address
 
 or as a process: ``python -m cos_provider.emulator --port 9000 --secret-id ID
---secret-key KEY --bucket src-1250000000:ap-beijing`` (see :mod:`.__main__`).
+--secret-key KEY --bucket src-1250000000:ap-beijing`` (see :mod:`.__main__`),
+or from Python as a child process with :func:`start_emulator_process` (see
+:mod:`.process`).
 
 Module map: :mod:`.server` (HTTP, routing), :mod:`.auth` (signatures),
 :mod:`.store` (buckets, versions, uploads), :mod:`.content` (extents over
@@ -24,7 +26,8 @@ blobs), :mod:`.synthetic` (O(log n) CRC of huge deterministic content),
 :mod:`.objects`, :mod:`.copy`, :mod:`.multipart`, :mod:`.buckets` (the
 operations, each module stating its decisions), :mod:`.validate` (header
 rules), :mod:`.xmlout`, :mod:`.faults`, :mod:`.model` (latency/bandwidth),
-:mod:`.admin` (``/_emulator/`` JSON API).
+:mod:`.admin` (``/_emulator/`` JSON API), :mod:`.process` (the CLI as a child
+process).
 
 Operation names (counters, faults): HeadObject, GetObject, PutObject,
 DeleteObject, CopyObject, InitiateMultipartUpload, UploadPart, UploadPartCopy,
@@ -36,5 +39,13 @@ PutBucketVersioning, GetBucketVersioning, and Unknown.
 from cos_provider.emulator.emulator import CosEmulator
 from cos_provider.emulator.faults import FaultRule
 from cos_provider.emulator.model import ModelSettings, ideal_copy_time
+from cos_provider.emulator.process import EmulatorProcess, start_emulator_process
 
-__all__ = ["CosEmulator", "FaultRule", "ModelSettings", "ideal_copy_time"]
+__all__ = [
+    "CosEmulator",
+    "EmulatorProcess",
+    "FaultRule",
+    "ModelSettings",
+    "ideal_copy_time",
+    "start_emulator_process",
+]

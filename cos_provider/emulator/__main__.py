@@ -1,7 +1,9 @@
 """``python -m cos_provider.emulator``: run the emulator until SIGINT/SIGTERM.
 
 Prints exactly one line on stdout when it is ready to serve,
-``COS emulator ready at http://HOST:PORT``, and exits 0 when interrupted.
+``COS emulator ready at http://HOST:PORT``, and exits 0 when interrupted;
+:func:`~cos_provider.emulator.process.start_emulator_process` starts it and
+waits for that line.
 Without any credential it uses ``AKIDLOCALEMULATOR`` / ``local-emulator-secret``
 (said on stderr), convenient for local DAG development.
 """
@@ -18,6 +20,7 @@ from types import FrameType
 from cos_provider.client import limits
 from cos_provider.emulator.emulator import CosEmulator
 from cos_provider.emulator.faults import parse_cli_fault
+from cos_provider.emulator.process import READY_PREFIX
 
 DEFAULT_SECRET_ID = "AKIDLOCALEMULATOR"
 DEFAULT_SECRET_KEY = "local-emulator-secret"
@@ -98,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     emu.start()
-    print(f"COS emulator ready at {emu.address}", flush=True)
+    print(f"{READY_PREFIX}{emu.address}", flush=True)
     while not stop.wait(0.5):
         pass
     emu.stop()

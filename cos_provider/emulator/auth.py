@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from cos_provider.client.signing import (
+    AUTH_FIELDS,
     ParsedAuthorization,
     cos_quote,
     http_string,
@@ -46,15 +47,6 @@ from cos_provider.client.signing import (
 )
 from cos_provider.emulator.errors import CosError
 
-AUTH_FIELDS = (
-    "q-sign-algorithm",
-    "q-ak",
-    "q-sign-time",
-    "q-key-time",
-    "q-header-list",
-    "q-url-param-list",
-    "q-signature",
-)
 TOKEN_NAME = "x-cos-security-token"
 EXPIRED_MESSAGE = "Request has expired"
 

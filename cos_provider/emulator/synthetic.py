@@ -32,9 +32,10 @@ import hashlib
 import threading
 from array import array
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
 
-from cos_provider.client.crc64 import crc64, crc64_combine
+from cos_provider.client.crc64 import crc64, crc64_combine, gf2_matrix_square, gf2_matrix_times
 
 PERIOD_A = 65521
 PERIOD_B = 65519
@@ -42,22 +43,7 @@ _CHECKPOINT = 16  # prefix CRCs are stored every 16 bytes: 4 K entries per perio
 _LEVELS = 48  # 2**48 periods is far beyond any COS object
 _MEMO = 8192  # prefix CRCs kept per stream (~1 MB at most)
 
-Matrix = tuple[int, ...]
-
-
-def _apply(mat: Matrix, vec: int) -> int:
-    total = 0
-    i = 0
-    while vec:
-        if vec & 1:
-            total ^= mat[i]
-        vec >>= 1
-        i += 1
-    return total
-
-
-def _square(mat: Matrix) -> Matrix:
-    return tuple(_apply(mat, col) for col in mat)
+Matrix = Sequence[int]
 
 
 @lru_cache(maxsize=8)
@@ -66,7 +52,7 @@ def _period_operators(period: int) -> tuple[Matrix, ...]:
     first: Matrix = tuple(crc64_combine(1 << n, 0, period) for n in range(64))
     ops = [first]
     for _ in range(_LEVELS - 1):
-        ops.append(_square(ops[-1]))
+        ops.append(gf2_matrix_square(ops[-1]))
     return tuple(ops)
 
 
@@ -115,7 +101,7 @@ class _PeriodicStream:
         self.ops = _period_operators(self.period)
         powers = [crc64(block)]
         for k in range(_LEVELS - 1):
-            powers.append(_apply(self.ops[k], powers[-1]) ^ powers[-1])
+            powers.append(gf2_matrix_times(self.ops[k], powers[-1]) ^ powers[-1])
         self.powers = powers
         # Part copies of a plan share boundaries (one part's end is the next one's start).
         self.prefixes: dict[int, int] = {}
@@ -140,7 +126,7 @@ class _PeriodicStream:
         acc, k = 0, 0
         while q:
             if q & 1:
-                acc = _apply(self.ops[k], acc) ^ self.powers[k]
+                acc = gf2_matrix_times(self.ops[k], acc) ^ self.powers[k]
             q >>= 1
             k += 1
         if r == 0:

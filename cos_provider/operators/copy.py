@@ -19,152 +19,27 @@ from cos_provider.client import limits, validation
 from cos_provider.client.copy import CopyEngine, CopyOptions, CopyOutcome
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
 from cos_provider.client.errors import CosError, CosServiceError, CosValidationError
+from cos_provider.client.globbing import glob_regex, literal_prefix
 from cos_provider.client.models import ListedObject, ObjectInfo
 from cos_provider.client.operations import CONTENT_HEADERS, CopyConditions, ObjectRef
 from cos_provider.operators import _base
+from cos_provider.operators._copy_params import (
+    COPY_PARAMS,
+    COPY_TEMPLATE_FIELDS,
+    OBJECT_PARAMS,
+    OBJECT_TEMPLATE_FIELDS,
+    CopyParams,
+    ObjectCopyParams,
+    keep_arguments,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from cos_provider.client.client import CosClient
 
-_COPY_TEMPLATE_FIELDS = (
-    "metadata_directive",
-    "metadata",
-    "content_type",
-    "cache_control",
-    "content_disposition",
-    "content_encoding",
-    "expires",
-    "storage_class",
-    "acl",
-    "tagging",
-    "copy_source_if_match",
-    "copy_source_if_none_match",
-    "copy_source_if_modified_since",
-    "copy_source_if_unmodified_since",
-    "cos_conn_id",
-)
 
-
-class _CopyParams:
-    """The copy headers of ``put-object-copy``, as operator parameters."""
-
-    metadata_directive: str
-    metadata: dict[str, str] | None
-    multipart_threshold: int
-    part_size: int | None
-    concurrency: int
-
-    def _set_copy_params(
-        self,
-        *,
-        metadata_directive: str,
-        metadata: dict[str, str] | None,
-        content_type: str | None,
-        cache_control: str | None,
-        content_disposition: str | None,
-        content_encoding: str | None,
-        expires: str | None,
-        storage_class: str | None,
-        acl: str | None,
-        grant_read: str | None,
-        grant_write: str | None,
-        grant_read_acp: str | None,
-        grant_write_acp: str | None,
-        grant_full_control: str | None,
-        server_side_encryption: str | None,
-        tagging: str | None,
-        multipart_threshold: int,
-        part_size: int | None,
-        concurrency: int,
-        resume: bool,
-    ) -> None:
-        self.metadata_directive = metadata_directive
-        self.metadata = metadata
-        self.content_type = content_type
-        self.cache_control = cache_control
-        self.content_disposition = content_disposition
-        self.content_encoding = content_encoding
-        self.expires = expires
-        self.storage_class = storage_class
-        self.acl = acl
-        self.grant_read = grant_read
-        self.grant_write = grant_write
-        self.grant_read_acp = grant_read_acp
-        self.grant_write_acp = grant_write_acp
-        self.grant_full_control = grant_full_control
-        self.server_side_encryption = server_side_encryption
-        self.tagging = tagging
-        self.multipart_threshold = multipart_threshold
-        self.part_size = part_size
-        self.concurrency = concurrency
-        self.resume = resume
-
-    def _options(
-        self, conditions: CopyConditions | None = None, concurrency: int | None = None
-    ) -> CopyOptions:
-        _base.check_common(
-            multipart_threshold=self.multipart_threshold,
-            part_size=self.part_size,
-            concurrency=self.concurrency,
-        )
-        directive = validation.validate_directive(self.metadata_directive)
-        options = CopyOptions(
-            metadata_directive=directive,
-            attributes=_base.attributes(vars(self)),
-            conditions=conditions or CopyConditions(),
-            multipart_threshold=self.multipart_threshold,
-            part_size=self.part_size,
-            concurrency=concurrency or self.concurrency,
-            resume=bool(self.resume),
-        )
-        options.validate()
-        return options
-
-
-class _ObjectCopyParams(_CopyParams):
-    """A source object and a destination object."""
-
-    source_bucket_key: str
-    dest_bucket_key: str
-    source_bucket_name: str | None
-    dest_bucket_name: str | None
-    source_version_id: str | None
-    source_region: str | None
-    dest_region: str | None
-    move: bool
-
-    def prepare(
-        self, client: CosClient, source_region: str | None = None
-    ) -> tuple[ObjectRef, ObjectRef, CopyOptions]:
-        """Every parameter check; raises :class:`CosValidationError` naming the field."""
-        options = self._options(_base.conditions(vars(self)))
-        source = _base.object_ref(
-            client,
-            self.source_bucket_key,
-            self.source_bucket_name,
-            version_id=self.source_version_id,
-            region=source_region or self.source_region,
-            key_field="source_bucket_key",
-            bucket_field="source_bucket_name",
-        )
-        dest = _base.object_ref(
-            client,
-            self.dest_bucket_key,
-            self.dest_bucket_name,
-            region=self.dest_region,
-            key_field="dest_bucket_key",
-            bucket_field="dest_bucket_name",
-            default_bucket=source.bucket,
-        )
-        CopyEngine(client).validate(source, dest, options)
-        if self.move and (source.bucket, source.key) == (dest.bucket, dest.key):
-            raise CosValidationError("move", "cannot move an object onto itself")
-        return source, dest, options
-
-
-class CosCopyObjectOperator(_ObjectCopyParams, BaseOperator):
+class CosCopyObjectOperator(ObjectCopyParams, BaseOperator):
     """Copy one object of any size (single PUT copy up to ``multipart_threshold``,
     verified multipart range copy above it, in-region or across regions).
 
@@ -198,16 +73,7 @@ class CosCopyObjectOperator(_ObjectCopyParams, BaseOperator):
     last-modified, source version id and part count.
     """
 
-    template_fields: Sequence[str] = (
-        "source_bucket_key",
-        "dest_bucket_key",
-        "source_bucket_name",
-        "dest_bucket_name",
-        "source_version_id",
-        "source_region",
-        "dest_region",
-        *_COPY_TEMPLATE_FIELDS,
-    )
+    template_fields: Sequence[str] = OBJECT_TEMPLATE_FIELDS
     template_fields_renderers = {"metadata": "json"}
     ui_color = "#d6eaf8"
 
@@ -250,41 +116,11 @@ class CosCopyObjectOperator(_ObjectCopyParams, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.source_bucket_key = source_bucket_key
-        self.dest_bucket_key = dest_bucket_key
-        self.source_bucket_name = source_bucket_name
-        self.dest_bucket_name = dest_bucket_name
-        self.source_version_id = source_version_id
-        self.source_region = source_region
-        self.dest_region = dest_region
-        self.copy_source_if_match = copy_source_if_match
-        self.copy_source_if_none_match = copy_source_if_none_match
-        self.copy_source_if_modified_since = copy_source_if_modified_since
-        self.copy_source_if_unmodified_since = copy_source_if_unmodified_since
+        keep_arguments(self, locals(), (*OBJECT_PARAMS, *COPY_PARAMS))
+        self.multipart_threshold = multipart_threshold
+        self.concurrency = concurrency
         self.move = move
         self.cos_conn_id = cos_conn_id
-        self._set_copy_params(
-            metadata_directive=metadata_directive,
-            metadata=metadata,
-            content_type=content_type,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            expires=expires,
-            storage_class=storage_class,
-            acl=acl,
-            grant_read=grant_read,
-            grant_write=grant_write,
-            grant_read_acp=grant_read_acp,
-            grant_write_acp=grant_write_acp,
-            grant_full_control=grant_full_control,
-            server_side_encryption=server_side_encryption,
-            tagging=tagging,
-            multipart_threshold=multipart_threshold,
-            part_size=part_size,
-            concurrency=concurrency,
-            resume=resume,
-        )
         self._engine: CopyEngine | None = None
         self._refs: tuple[ObjectRef, ObjectRef] | None = None
 
@@ -525,45 +361,15 @@ class CosReplaceObjectMetadataOperator(BaseOperator):
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` matches across ``/``; ``*`` and ``?`` do not; ``[...]`` is a class."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            if pattern.startswith("/", i):  # "**/" also matches nothing
-                out[-1] = "(?:.*/)?"
-                i += 1
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
+    """The sensors' dialect (:mod:`cos_provider.client.globbing`), so a prefix copy and
+    a sensor waiting for its sources select the same keys; errors name ``match_glob``."""
+    return glob_regex(pattern, "match_glob")
 
 
-def glob_prefix(pattern: str) -> str:
-    """The literal part of ``pattern`` before its first wildcard (the listing prefix)."""
-    m = re.search(r"[*?\[]", pattern)
-    return pattern[: m.start()] if m else pattern
+glob_prefix = literal_prefix  # the listing prefix of match_glob
 
 
-class CosCopyPrefixOperator(_CopyParams, BaseOperator):
+class CosCopyPrefixOperator(CopyParams, BaseOperator):
     """Copy every object under a prefix, matching a glob, or in a list of keys.
 
     Exactly one of ``prefix``, ``match_glob`` (``*``/``?`` within a path
@@ -592,7 +398,7 @@ class CosCopyPrefixOperator(_CopyParams, BaseOperator):
         "dest_prefix",
         "source_region",
         "dest_region",
-        *_COPY_TEMPLATE_FIELDS,
+        *COPY_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"metadata": "json", "keys": "json"}
     ui_color = "#d6eaf8"
@@ -639,6 +445,7 @@ class CosCopyPrefixOperator(_CopyParams, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        keep_arguments(self, locals(), COPY_PARAMS)
         self.source_bucket = source_bucket
         self.dest_bucket = dest_bucket
         self.prefix = prefix
@@ -647,36 +454,12 @@ class CosCopyPrefixOperator(_CopyParams, BaseOperator):
         self.dest_prefix = dest_prefix
         self.source_region = source_region
         self.dest_region = dest_region
-        self.copy_source_if_match = copy_source_if_match
-        self.copy_source_if_none_match = copy_source_if_none_match
-        self.copy_source_if_modified_since = copy_source_if_modified_since
-        self.copy_source_if_unmodified_since = copy_source_if_unmodified_since
+        self.multipart_threshold = multipart_threshold
+        self.concurrency = concurrency
         self.replace = replace
         self.continue_on_failure = continue_on_failure
         self.part_concurrency = part_concurrency
         self.cos_conn_id = cos_conn_id
-        self._set_copy_params(
-            metadata_directive=metadata_directive,
-            metadata=metadata,
-            content_type=content_type,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            expires=expires,
-            storage_class=storage_class,
-            acl=acl,
-            grant_read=grant_read,
-            grant_write=grant_write,
-            grant_read_acp=grant_read_acp,
-            grant_write_acp=grant_write_acp,
-            grant_full_control=grant_full_control,
-            server_side_encryption=server_side_encryption,
-            tagging=tagging,
-            multipart_threshold=multipart_threshold,
-            part_size=part_size,
-            concurrency=concurrency,
-            resume=resume,
-        )
         self._engine: CopyEngine | None = None
         self._copied: list[tuple[ObjectRef, ObjectRef]] = []
         self._source_region: str | None = None

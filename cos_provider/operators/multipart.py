@@ -31,7 +31,13 @@ from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
 from cos_provider.operators import _base
-from cos_provider.operators.copy import _COPY_TEMPLATE_FIELDS, _ObjectCopyParams
+from cos_provider.operators._copy_params import (
+    COPY_PARAMS,
+    OBJECT_PARAMS,
+    OBJECT_TEMPLATE_FIELDS,
+    ObjectCopyParams,
+    keep_arguments,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -62,7 +68,7 @@ def _session(value: Any, field: str = "session") -> MultipartSession:
         raise CosValidationError(field, f"is not a multipart copy session: {exc}") from None
 
 
-class CosInitiateMultipartCopyOperator(_ObjectCopyParams, BaseOperator):
+class CosInitiateMultipartCopyOperator(ObjectCopyParams, BaseOperator):
     """Step 1 of the mapped multipart copy: plan, then resume or initiate.
 
     Takes the source, destination and copy parameters of
@@ -79,16 +85,7 @@ class CosInitiateMultipartCopyOperator(_ObjectCopyParams, BaseOperator):
     expand over, and pushes the session to the ``session`` XCom.
     """
 
-    template_fields: Sequence[str] = (
-        "source_bucket_key",
-        "dest_bucket_key",
-        "source_bucket_name",
-        "dest_bucket_name",
-        "source_version_id",
-        "source_region",
-        "dest_region",
-        *_COPY_TEMPLATE_FIELDS,
-    )
+    template_fields: Sequence[str] = OBJECT_TEMPLATE_FIELDS
     template_fields_renderers = {"metadata": "json"}
     ui_color = "#d6eaf8"
 
@@ -130,43 +127,13 @@ class CosInitiateMultipartCopyOperator(_ObjectCopyParams, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.source_bucket_key = source_bucket_key
-        self.dest_bucket_key = dest_bucket_key
-        self.source_bucket_name = source_bucket_name
-        self.dest_bucket_name = dest_bucket_name
-        self.source_version_id = source_version_id
-        self.source_region = source_region
-        self.dest_region = dest_region
-        self.copy_source_if_match = copy_source_if_match
-        self.copy_source_if_none_match = copy_source_if_none_match
-        self.copy_source_if_modified_since = copy_source_if_modified_since
-        self.copy_source_if_unmodified_since = copy_source_if_unmodified_since
+        keep_arguments(self, locals(), (*OBJECT_PARAMS, *COPY_PARAMS))
+        self.multipart_threshold = 0
+        self.concurrency = part_concurrency
         self.max_mapped_tasks = max_mapped_tasks
         self.part_concurrency = part_concurrency
         self.move = False
         self.cos_conn_id = cos_conn_id
-        self._set_copy_params(
-            metadata_directive=metadata_directive,
-            metadata=metadata,
-            content_type=content_type,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            expires=expires,
-            storage_class=storage_class,
-            acl=acl,
-            grant_read=grant_read,
-            grant_write=grant_write,
-            grant_read_acp=grant_read_acp,
-            grant_write_acp=grant_write_acp,
-            grant_full_control=grant_full_control,
-            server_side_encryption=server_side_encryption,
-            tagging=tagging,
-            multipart_threshold=0,
-            part_size=part_size,
-            concurrency=part_concurrency,
-            resume=resume,
-        )
         self._engine: CopyEngine | None = None
 
     def _batches_wanted(self) -> int:

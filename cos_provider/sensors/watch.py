@@ -15,10 +15,8 @@ Nothing in this module imports Airflow, so triggers and benchmarks stay light.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import inspect
-import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -27,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 from cos_provider.client import operations as ops
 from cos_provider.client.endpoints import full_bucket_name
 from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
+from cos_provider.client.globbing import glob_regex, has_glob, literal_prefix
 from cos_provider.client.models import ListedObject, ObjectInfo
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.protocol import Call
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from cos_provider.client.aio import AsyncCosClient
     from cos_provider.client.client import CosClient
 
-GLOB_CHARS = "*?["
 URL_SCHEME = "cos://"
 
 
@@ -258,15 +256,27 @@ def _explain_denied(bucket: str, exc: CosServiceError) -> Generator[Step, Any, N
     raise exc
 
 
+def _raise_failure(bucket: str, result: Any) -> Generator[Step, Any, None]:
+    """Raise the error one call of a :class:`Batch` ended with; a result passes.
+
+    A batch hands errors back in place of results, so that one missing key
+    does not cancel its siblings; any other error ends the poke as a single
+    call's would, a bodyless 403 explained first.
+    """
+    if isinstance(result, CosServiceError):
+        yield from _explain_denied(bucket, result)
+    if isinstance(result, BaseException):
+        raise result
+
+
 def _list_all(bucket: str, prefix: str) -> Generator[Step, Any, list[ListedObject]]:
     out: list[ListedObject] = []
-    marker = ""
-    while True:
+    marker: str | None = ""
+    while marker is not None:
         page = yield ops.list_objects(bucket, prefix=prefix, marker=marker)
         out.extend(page.objects)
-        if not page.is_truncated or not page.next_marker:
-            return out
-        marker = page.next_marker
+        marker = page.next_page_marker
+    return out
 
 
 # ---------------------------------------------------------------- targets and globs
@@ -280,66 +290,6 @@ def parse_cos_url(url: str) -> tuple[str, str]:
     if not bucket or not sep or not key:
         raise CosValidationError("key", f"{url!r} must look like cos://bucket/key")
     return bucket, key
-
-
-def has_glob(pattern: str) -> bool:
-    return any(c in pattern for c in GLOB_CHARS)
-
-
-def literal_prefix(pattern: str) -> str:
-    """The longest prefix of ``pattern`` without glob characters: what to list."""
-    cut = min((i for i in (pattern.find(c) for c in GLOB_CHARS) if i >= 0), default=len(pattern))
-    return pattern[:cut]
-
-
-@functools.lru_cache(maxsize=512)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a key glob: ``*`` and ``?`` stay within one ``/`` segment, ``**`` crosses
-    segments (``**/`` also matches no directory), ``[abc]``/``[a-z]``/``[!a]`` are classes.
-
-    A ``[`` without a closing ``]`` is literal; ``[*]`` matches a literal ``*``.
-    """
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "*":
-            if pattern.startswith("**", i):
-                i += 2
-                if pattern.startswith("/", i):
-                    out.append("(?:.*/)?")
-                    i += 1
-                else:
-                    out.append(".*")
-                continue
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = i + 1
-            if j < n and pattern[j] in "!^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 1
-            if j >= n:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j]
-                negate = body[:1] in ("!", "^")
-                if negate:
-                    body = body[1:]
-                escaped = "".join(ch if ch == "-" else re.escape(ch) for ch in body)
-                out.append(f"[^/{escaped}]" if negate else f"[{escaped}]")
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    try:
-        return re.compile("".join(out), re.DOTALL)
-    except re.error as exc:  # e.g. a reversed range such as [z-a]
-        raise CosValidationError("key", f"{pattern!r} is not a valid glob: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -453,10 +403,7 @@ class ObjectWatch:
                     yield from _check_bucket(ref.bucket, verified, now)
                     waiting.append(f"{uri} (not found)")
                     continue
-                if isinstance(result, CosServiceError):
-                    yield from _explain_denied(ref.bucket, result)
-                if isinstance(result, BaseException):
-                    raise result
+                yield from _raise_failure(ref.bucket, result)
                 if not self._big_enough(result.size):
                     waiting.append(f"{uri} ({result.size} bytes < min_size {self.min_size})")
                     continue
@@ -475,10 +422,7 @@ class ObjectWatch:
                 for result in results:
                     if isinstance(result, CosServiceError) and result.is_not_found:
                         continue  # deleted since it was listed
-                    if isinstance(result, CosServiceError):
-                        yield from _explain_denied(bucket, result)
-                    if isinstance(result, BaseException):
-                        raise result
+                    yield from _raise_failure(bucket, result)
                     if self._big_enough(result.size):
                         per_target[i].append(object_record(result, self.with_metadata))
             if not per_target[i]:

@@ -16,6 +16,7 @@ from cos_provider.client.copy.resume import WITNESS_PART_NUMBER
 from cos_provider.client.errors import CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
 from cos_provider.emulator import FaultRule
+from tests.background import start_copy_in_background
 from tests.conftest import ARCHIVE_BUCKET, DST_BUCKET, OTHER_REGION, SRC_BUCKET, VERSIONED_BUCKET
 
 MiB = limits.MiB
@@ -442,23 +443,14 @@ def test_cancel_aborts_the_upload(cos: Any, client: CosClient) -> None:
     seed(cos, "slow.bin", size=8 * MiB)
     cos.set_model(copy_bandwidth=5 * MiB)  # 0.2 s per part
     engine = CopyEngine(client)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            engine.copy(
-                src(client, "slow.bin"),
-                dst(client, "slow.bin"),
-                CopyOptions(**{**MULTIPART, "concurrency": 2}),
-            )
-        except BaseException as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    deadline = time.monotonic() + 10
-    while cos.live_uploads() == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    worker, errors = start_copy_in_background(
+        cos,
+        lambda: engine.copy(
+            src(client, "slow.bin"),
+            dst(client, "slow.bin"),
+            CopyOptions(**{**MULTIPART, "concurrency": 2}),
+        ),
+    )
     time.sleep(0.25)
     engine.cancel()
     worker.join(10)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 import types
 from typing import Any
@@ -27,6 +26,7 @@ from cos_provider.operators.multipart import (
     CosCopyPartsOperator,
     CosInitiateMultipartCopyOperator,
 )
+from tests.background import start_copy_in_background
 from tests.conftest import ARCHIVE_BUCKET, DST_BUCKET, OTHER_REGION, SRC_BUCKET, VERSIONED_BUCKET
 
 MiB = limits.MiB
@@ -267,19 +267,7 @@ def test_on_kill_aborts_the_upload(cos: Any, cos_connection: str) -> None:
     cos.seed_synthetic(SRC_BUCKET, "in.bin", size=10 * MiB)
     cos.set_model(copy_bandwidth=5 * MiB)  # 0.2 s a part
     op = copy_op(multipart_threshold=0, part_size=MiB, concurrency=2)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            op.execute(ctx())
-        except BaseException as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    deadline = time.monotonic() + 10
-    while cos.live_uploads() == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    worker, errors = start_copy_in_background(cos, lambda: op.execute(ctx()))
     time.sleep(0.3)
     op.on_kill()
     assert cos.live_uploads() == 0  # aborted by on_kill itself, not later

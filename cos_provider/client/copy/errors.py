@@ -12,24 +12,36 @@ class CopyCancelled(CosError):
     """The copy was cancelled (``on_kill``, a timeout, or a sibling's failure)."""
 
 
-def _where(operation: str, part: PartRange | None, upload_id: str | None) -> str:
-    what = operation
-    if part is not None:
-        what += f" part {part.number} ({part.header()})"
-    if upload_id:
-        what += f" of upload {upload_id}"
-    return what
+class _FailedStep:
+    """The context both restated errors carry, so a handler can read it off either."""
+
+    part: PartRange | None
+    upload_id: str | None
+    operation: str
+
+    def _remember(self, operation: str, part: PartRange | None, upload_id: str | None) -> None:
+        self.part = part
+        self.upload_id = upload_id
+        self.operation = operation
+
+    @property
+    def step(self) -> str:
+        """The failed step as the message names it: operation, part and range, upload."""
+        what = self.operation
+        if self.part is not None:
+            what += f" part {self.part.number} ({self.part.header()})"
+        if self.upload_id:
+            what += f" of upload {self.upload_id}"
+        return what
 
 
-class CopyPartServiceError(CosServiceError):
+class CopyPartServiceError(_FailedStep, CosServiceError):
     """COS refused one step of a multipart copy; ``status``/``code`` are COS's."""
 
     def __init__(
         self, cause: CosServiceError, operation: str, part: PartRange | None, upload_id: str | None
     ) -> None:
-        self.part = part
-        self.upload_id = upload_id
-        self.operation = operation
+        self._remember(operation, part, upload_id)
         self.cause = cause
         super().__init__(
             cause.status,
@@ -45,21 +57,19 @@ class CopyPartServiceError(CosServiceError):
         base = super()._render()
         if not self.request_id:
             base += " (no x-cos-request-id)"
-        return f"{_where(self.operation, self.part, self.upload_id)} failed: {base}"
+        return f"{self.step} failed: {base}"
 
 
-class CopyPartTransportError(CosTransportError):
+class CopyPartTransportError(_FailedStep, CosTransportError):
     """One step of a multipart copy got no HTTP answer after every retry."""
 
     def __init__(
         self, cause: CosTransportError, operation: str, part: PartRange | None, upload_id: str | None
     ) -> None:
-        self.part = part
-        self.upload_id = upload_id
-        self.operation = operation
+        self._remember(operation, part, upload_id)
         self.cause = cause
         super().__init__(
-            f"{_where(operation, part, upload_id)} failed: {cause} (no COS request id: no response)",
+            f"{self.step} failed: {cause} (no COS request id: no response)",
             method=cause.method,
             url=cause.url,
             attempts=cause.attempts,
