@@ -39,8 +39,12 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 
 
+EXAMPLES = TESTS.parent / "dags_examples"
+
+
 def dag_folders() -> list[Path]:
-    return sorted(p for p in TESTS.glob("*/dags") if p.is_dir())
+    """Every ``tests/*/dags`` folder, and the shipped example DAGs."""
+    return [*sorted(p for p in TESTS.glob("*/dags") if p.is_dir()), EXAMPLES]
 
 
 def configure_bundles() -> None:
@@ -48,7 +52,7 @@ def configure_bundles() -> None:
     folders = dag_folders()
     bundles = [
         {
-            "name": f"tests-{folder.parent.name}",
+            "name": f"tests-{folder.parent.name}" if folder != EXAMPLES else "dags-examples",
             "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
             "kwargs": {"path": str(folder), "refresh_interval": 0},
         }

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
 
@@ -113,10 +113,18 @@ def open_add_form(page: Page, base: str) -> None:
 
 
 def show_section(page: Page, title: str, probe: str) -> None:
-    """Open an accordion section of the form (one is open at a time) and wait for it."""
+    """Open an accordion section of the form and wait for it.
+
+    One section is open at a time and they animate, so a field can still look
+    visible while its section closes: go by the trigger's ``aria-expanded``.
+    """
+    trigger = page.get_by_role("button", name=title, exact=True)
+    if trigger.get_attribute("aria-expanded") != "true":
+        trigger.click()
+    expect(trigger).to_have_attribute("aria-expanded", "true")
     field = page.locator(probe)
-    if not field.is_visible():
-        page.get_by_text(title, exact=True).click()
+    field.wait_for(state="visible")
+    page.wait_for_timeout(400)  # let the accordion finish moving before typing
     field.wait_for(state="visible")
 
 
