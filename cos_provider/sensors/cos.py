@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -123,9 +124,9 @@ class CosBaseSensor(BaseSensorOperator):
 
     # ------------------------------------------------------------ per sensor
 
+    @abstractmethod
     def watch_kwargs(self, context: Context) -> dict[str, Any]:
         """The trigger's watch parameters, computed from the rendered fields."""
-        raise NotImplementedError
 
     def accept(self, result: Any, context: Context) -> bool:
         """Final say on a result the watch found (``check_fn``); the same in every mode."""

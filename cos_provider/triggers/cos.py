@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -109,8 +110,9 @@ class CosPollingTrigger(BaseTrigger):
         return {name: getattr(self, name) for name in self.watch_fields}
 
     @classmethod
+    @abstractmethod
     def make_watch(cls, **watch_kwargs: Any) -> Watch:
-        raise NotImplementedError
+        """The watch this trigger polls, from its serialised parameters."""
 
     # -- serialisation
 
