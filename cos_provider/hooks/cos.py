@@ -27,8 +27,6 @@ from cos_provider.get_provider_info import CONN_FIELDS, CONN_TYPE, HOOK_NAME, UI
 if TYPE_CHECKING:
     from cos_provider.client.aio import AsyncCosClient
 
-_UNSET: Any = object()
-
 
 def _as_bool(value: Any, field: str) -> bool:
     if isinstance(value, bool):
