@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -96,16 +95,6 @@ def later(delay: float, action: Callable[[], Any]) -> Iterator[threading.Thread]
         yield thread
     finally:
         thread.join(timeout=30)
-
-
-@contextmanager
-def timed() -> Iterator[list[float]]:
-    box: list[float] = []
-    start = time.monotonic()
-    try:
-        yield box
-    finally:
-        box.append(time.monotonic() - start)
 
 
 def served(emu: Any, operation: str) -> int:

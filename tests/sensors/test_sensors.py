@@ -33,7 +33,7 @@ from cos_provider.sensors.cos import (
 )
 from tests.conftest import APP_ID, SECRET_KEY, SRC_BUCKET, VERSIONED_BUCKET, connection_json
 from tests.sensors.dags import sensor_failures
-from tests.sensors.support import DeferralLog, Script, expected_record, run_deferrable
+from tests.sensors.support import DeferralLog, Script, expected_record, run_deferrable, served
 
 WAYS = ["poke", "deferrable"]
 CONTEXT: dict[str, Any] = {"params": {"p": 1}, "ds": "2024-01-01", "ti": "the-ti"}
@@ -128,11 +128,24 @@ def test_check_fn_error_fails_the_task_in_every_mode(way, cos, cos_connection):
 
 @pytest.mark.parametrize("way", WAYS)
 def test_timeout(way, cos, cos_connection):
-    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=0.6, poke_interval=0.2)
-    started = time.monotonic()
+    """Times out after polling for ``timeout``: neither on its first poke nor long after.
+
+    Each poke is one HEAD of the missing key. Every wait is at least
+    ``poke_interval`` and the deadline is checked after every poke, so the
+    timeout must come by poke ``timeout / poke_interval + 2``.
+    """
+    timeout, poke_interval = 1.0, 0.25
+    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=timeout, poke_interval=poke_interval)
+    log = DeferralLog()
     with pytest.raises(AirflowSensorTimeout, match="timed out"):
-        run(way, op)
-    assert 0.6 <= time.monotonic() - started < 5
+        run(way, op, log=log)
+    pokes = served(cos, "HeadObject")  # one per poke, all 404
+    assert 2 <= pokes <= timeout / poke_interval + 2
+    if way == "deferrable":
+        # the worker poked once and deferred; the trigger polled on and timed out
+        assert len(log.deferrals) == 1
+        assert log.events[-1]["status"] == "timeout"
+        assert log.events[-1]["poke_count"] == pokes
 
 
 @pytest.mark.parametrize("way", WAYS)
@@ -142,13 +155,16 @@ def test_soft_fail_on_timeout_skips(way, cos, cos_connection):
         run(way, op)
 
 
+@pytest.mark.timeout(120)  # hang guard: waiting out the timeout would take an hour
 @pytest.mark.parametrize("way", WAYS)
 def test_missing_bucket_fails_fast(way, cos, cos_connection):
-    op = sensor(way, bucket=f"nosuch-{APP_ID}", key="k", timeout=60)
-    started = time.monotonic()
+    """Fails on its first poke (one HEAD Object, one HEAD Bucket), never waiting out the hour."""
+    op = sensor(way, bucket=f"nosuch-{APP_ID}", key="k", timeout=3600)
+    log = DeferralLog()
     with pytest.raises(AirflowFailException, match=f"nosuch-{APP_ID}.*does not exist"):
-        run(way, op)
-    assert time.monotonic() - started < 5
+        run(way, op, log=log)
+    assert cos.counters()["requests"] == {"HeadObject": {"404": 1}, "HeadBucket": {"404": 1}}
+    assert log.deferrals == []
 
 
 @pytest.mark.parametrize("way", WAYS)
@@ -177,17 +193,21 @@ def test_bucket_deleted_while_deferred_or_waiting(way, cos, cos_connection, monk
         assert log.events[-1]["kind"] == "no_bucket"
 
 
+@pytest.mark.timeout(120)  # hang guard: waiting out the timeout would take an hour
 @pytest.mark.parametrize("way", WAYS)
 def test_wrong_secret_fails_fast_with_a_clear_message(way, cos, monkeypatch):
+    """Fails on its first poke: the bodyless 403 to HEAD, then one listing for the
+    detailed error, and never waits out the hour."""
     monkeypatch.setenv("AIRFLOW_CONN_COS_DEFAULT", connection_json(cos.address))
     monkeypatch.setenv(
         "AIRFLOW_CONN_COS_WRONG", connection_json(cos.address).replace(SECRET_KEY, "wrong-key")
     )
-    op = sensor(way, bucket=SRC_BUCKET, key="k", cos_conn_id="cos_wrong", timeout=60)
-    started = time.monotonic()
+    op = sensor(way, bucket=SRC_BUCKET, key="k", cos_conn_id="cos_wrong", timeout=3600)
+    log = DeferralLog()
     with pytest.raises(AirflowFailException, match="SecretKey does not match") as info:
-        run(way, op)
-    assert time.monotonic() - started < 5
+        run(way, op, log=log)
+    assert cos.counters()["requests"] == {"HeadObject": {"403": 1}, "ListObjects": {"403": 1}}
+    assert log.deferrals == []
     assert "wrong-key" not in str(info.value)
     # soft_fail turns it into a skip
     with pytest.raises(AirflowSkipException):
@@ -425,17 +445,17 @@ def test_invalid_target_fails_fast(cos, cos_connection):
 # ---------------------------------------------------------------- the same, end to end
 
 
+@pytest.mark.timeout(300)  # hang guard: the fail-fast tasks' timeout is an hour
 @pytest.mark.airflow_db
 def test_failures_in_dag(cos, run_dag, monkeypatch):
     """Timeouts and errors, with and without soft_fail, in poke, reschedule and
     deferrable mode under ``dag.test()``: skipped or failed, never retried, and
-    a wrong secret fails in seconds although the timeout is a minute."""
+    a wrong secret or missing bucket fails on its first poke although the
+    timeout is an hour."""
     monkeypatch.setenv(
         "AIRFLOW_CONN_COS_WRONG", connection_json(cos.address).replace(SECRET_KEY, "wrong-key")
     )
-    started = time.monotonic()
     result = run_dag("cos_sensor_failures")
-    assert time.monotonic() - started < 45
     expected = {}
     for mode in sensor_failures.MODES:
         expected.update(
@@ -450,3 +470,10 @@ def test_failures_in_dag(cos, run_dag, monkeypatch):
     assert result.tasks == expected
     # fail-fast errors are not retried although the tasks allow retries
     assert all(result.tries[t] == 1 for t in expected if "wrong" in t or "no_bucket" in t)
+    # ... nor waited: each poked once (one HEAD Bucket per missing-bucket task, one
+    # detail listing per wrong-secret task) and none was rescheduled
+    requests = cos.counters()["requests"]
+    modes = len(sensor_failures.MODES)
+    assert requests["HeadBucket"]["404"] == 2 * modes  # no_bucket and no_bucket_soft
+    assert requests["HeadObject"]["403"] == requests["ListObjects"]["403"] == modes
+    assert all(result.reschedules[t] == 0 for t in expected if "wrong" in t or "no_bucket" in t)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +22,37 @@ from tests.conftest import APP_ID, SECRET_ID, SECRET_KEY, SRC_BUCKET, connection
 from tests.sensors.support import expected_record, first_event, roundtrip_trigger, run_trigger
 
 FAST: dict[str, Any] = {"poke_interval": 0.05, "timeout": 10}
+
+
+class FakeClock:
+    """The triggers' clock, moved only by their own waits: deadlines are exact arithmetic.
+
+    Installed as the trigger module's ``time`` (nothing else's: requests are
+    still signed with the real time) and as ``asyncio.sleep``, which advances
+    it instead of waiting. Times are whole multiples of 1/8 s, exact in binary.
+    """
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float) -> None:
+        fake.sleeps.append(delay)
+        fake.now += delay
+        await real_sleep(0)
+
+    monkeypatch.setattr(triggers, "time", SimpleNamespace(time=fake.time))
+    monkeypatch.setattr(triggers.asyncio, "sleep", sleep)
+    return fake
 
 
 def all_triggers() -> list[Any]:
@@ -95,49 +127,75 @@ def test_updated_and_inactivity_triggers_fire(cos, cos_connection):
     assert payload["result"]["keys"] == ["f"]
 
 
-def test_timeout_event(cos, cos_connection):
-    started = time.time()
-    payload = run_trigger(CosObjectTrigger(targets=["cos://src/never"], poke_interval=0.1, timeout=0.5))
+def test_timeout_event(cos, cos_connection, clock):
+    """The timeout fires on the first poll past the deadline: not one poll early, not one late."""
+    payload = run_trigger(CosObjectTrigger(targets=["cos://src/never"], poke_interval=0.125, timeout=0.5))
     assert payload["status"] == "timeout"
     assert "exceeds the specified timeout of 0.5" in payload["message"]
-    assert 0.5 <= time.time() - started < 3
-    assert payload["poke_count"] >= 5
+    # polls at 0.125, 0.25, 0.375 and 0.5 s are within the timeout; the one at 0.625 s is past it
+    assert "run duration of 0.625 seconds" in payload["message"]
+    assert clock.sleeps == [0.125] * 5
+    assert payload["poke_count"] == 1 + 5  # the sensor's poke, then the trigger's
+    assert cos.counters()["requests"]["HeadObject"] == {"404": 5}
 
 
-def test_deadline_counts_from_the_sensors_first_poke(cos, cos_connection):
-    """A trigger created 10 s after the first poke of a 10.2 s timeout has 0.2 s left."""
-    started = time.time()
+def test_deadline_counts_from_the_sensors_first_poke(cos, cos_connection, clock):
+    """A trigger created 10 s after the first poke of a 10.25 s timeout has 0.25 s left."""
+    started_at = clock.now - 10
     payload = run_trigger(
         CosObjectTrigger(
-            targets=["cos://src/never"], poke_interval=0.1, timeout=10.2, started_at=time.time() - 10
+            targets=["cos://src/never"], poke_interval=0.125, timeout=10.25, started_at=started_at
         )
     )
     assert payload["status"] == "timeout"
-    assert time.time() - started < 2
+    assert payload["started_at"] == started_at
+    # 10.125 and 10.25 s after the first poke are within the timeout, 10.375 s is past it;
+    # counted from the trigger's own start it would have polled 83 times
+    assert "run duration of 10.375 seconds" in payload["message"]
+    assert payload["poke_count"] == 1 + 3
 
 
+@pytest.mark.timeout(120)  # hang guard: waiting out the timeout would take an hour
 @pytest.mark.parametrize(
-    ("conn", "targets", "kind", "text"),
+    ("conn", "targets", "kind", "text", "polls", "requests"),
     [
-        ("wrong", ["cos://src/k"], "auth", "SecretKey does not match"),
-        ("default", ["cos://nosuch/k"], "no_bucket", "does not exist"),
-        ("default", ["cos://nosuch/k*"], "no_bucket", "does not exist"),
-        ("missing", ["cos://src/k"], "invalid", "cos_missing"),
-        ("default", ["cos://BAD_BUCKET/k"], "invalid", "bucket"),
+        # the bodyless 403 to HEAD, then one listing for the detailed error
+        (
+            "wrong",
+            ["cos://src/k"],
+            "auth",
+            "SecretKey does not match",
+            1,
+            {"HeadObject": {"403": 1}, "ListObjects": {"403": 1}},
+        ),
+        # the key is missing, then so is its bucket
+        (
+            "default",
+            ["cos://nosuch/k"],
+            "no_bucket",
+            "does not exist",
+            1,
+            {"HeadObject": {"404": 1}, "HeadBucket": {"404": 1}},
+        ),
+        ("default", ["cos://nosuch/k*"], "no_bucket", "does not exist", 1, {"ListObjects": {"404": 1}}),
+        # nothing to poll with, or nothing valid to poll
+        ("missing", ["cos://src/k"], "invalid", "cos_missing", 0, {}),
+        ("default", ["cos://BAD_BUCKET/k"], "invalid", "bucket", 1, {}),
     ],
 )
-def test_error_events_fail_fast(cos, monkeypatch, conn, targets, kind, text):
+def test_error_events_fail_fast(cos, monkeypatch, conn, targets, kind, text, polls, requests):
+    """Errors that waiting cannot fix end the trigger at its first poll, within the hour's timeout."""
     monkeypatch.setenv("AIRFLOW_CONN_COS_DEFAULT", connection_json(cos.address))
     monkeypatch.setenv(
         "AIRFLOW_CONN_COS_WRONG", connection_json(cos.address).replace(SECRET_KEY, "nope-nope")
     )
-    started = time.time()
     payload = run_trigger(
         CosObjectTrigger(
-            targets=targets, use_glob=True, cos_conn_id=f"cos_{conn}", poke_interval=0.05, timeout=60
+            targets=targets, use_glob=True, cos_conn_id=f"cos_{conn}", poke_interval=0.05, timeout=3600
         )
     )
-    assert time.time() - started < 5
+    assert payload["poke_count"] == 1 + polls  # the sensor's poke, then the trigger's
+    assert cos.counters()["requests"] == requests
     assert payload["status"] == "error"
     assert payload["kind"] == kind
     assert text in payload["message"]

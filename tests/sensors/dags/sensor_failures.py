@@ -1,6 +1,8 @@
 """Sensors that time out or hit errors, with and without soft_fail, in every mode.
 
 Connections: ``cos_default`` (the emulator) and ``cos_wrong`` (same, wrong SecretKey).
+The missing-bucket and wrong-secret sensors wait up to an hour: the run ends
+only if they fail fast.
 """
 
 from __future__ import annotations
@@ -38,14 +40,14 @@ with DAG(
         )
         CosObjectSensor(task_id=f"timeout_{mode}", bucket="src", key="never", timeout=1, retries=0, **common)
         CosObjectSensor(
-            task_id=f"no_bucket_soft_{mode}", bucket="nosuch", key="k", timeout=60, soft_fail=True, **common
+            task_id=f"no_bucket_soft_{mode}", bucket="nosuch", key="k", timeout=3600, soft_fail=True, **common
         )
-        CosObjectSensor(task_id=f"no_bucket_{mode}", bucket="nosuch", key="k", timeout=60, **common)
+        CosObjectSensor(task_id=f"no_bucket_{mode}", bucket="nosuch", key="k", timeout=3600, **common)
         CosObjectSensor(
             task_id=f"wrong_secret_{mode}",
             bucket="src",
             key="k",
-            timeout=60,
+            timeout=3600,
             cos_conn_id="cos_wrong",
             **common,
         )
