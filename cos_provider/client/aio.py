@@ -6,8 +6,8 @@ comes from :mod:`operations`, every response goes through
 :func:`transport.finish` (log, ``<Error>`` detection, parsing), every attempt
 without one through :func:`transport.no_answer`, and retries are driven by
 :meth:`RetryPolicy.async_retrying`. httpx is used because Airflow
-already installs it; one ``httpx.AsyncClient`` (one connection pool) serves one
-:class:`AsyncCosClient`.
+already installs it. One :class:`AsyncCosClient` owns its connections, split
+over a few small ``httpx.AsyncClient`` pools (see :class:`AsyncTransport`).
 
 A triggerer may run thousands of triggers against the same connection, so
 :func:`shared_client` hands every trigger of one event loop that uses the same
@@ -33,11 +33,12 @@ import httpx
 from requests.structures import CaseInsensitiveDict
 
 from cos_provider.client import operations as ops
+from cos_provider.client.client import BucketNaming
 from cos_provider.client.credentials import Credentials
-from cos_provider.client.endpoints import Endpoint, full_bucket_name
+from cos_provider.client.endpoints import Endpoint
 from cos_provider.client.errors import CosError
 from cos_provider.client.models import BucketInfo, ListedObject, ObjectInfo, ObjectsPage, PutResult
-from cos_provider.client.operations import ObjectAttributes, ObjectRef
+from cos_provider.client.operations import ObjectAttributes
 from cos_provider.client.protocol import Call, PreparedRequest, RawResponse, prepare
 from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer
 
@@ -76,7 +77,7 @@ def ssl_context(verify: bool | str) -> ssl.SSLContext:
 
 
 class AsyncTransport:
-    """Sends :class:`Call` objects with retries over one pooled ``httpx.AsyncClient``."""
+    """Sends :class:`Call` objects with retries over a few pooled ``httpx.AsyncClient`` shards."""
 
     def __init__(
         self,
@@ -164,7 +165,7 @@ class AsyncTransport:
         return finish(call, response, request, attempt, time.monotonic() - started)
 
 
-class AsyncCosClient:
+class AsyncCosClient(BucketNaming):
     """The async counterpart of :class:`~cos_provider.client.client.CosClient` (read-mostly API).
 
     Use as ``async with AsyncCosClient(...) as client``; or let
@@ -220,16 +221,6 @@ class AsyncCosClient:
                     return exc
 
         return list(await asyncio.gather(*(one(c) for c in calls)))
-
-    # -- addressing
-
-    def bucket(self, bucket: str) -> str:
-        return full_bucket_name(bucket, self.app_id)
-
-    def ref(
-        self, bucket: str, key: str, version_id: str | None = None, region: str | None = None
-    ) -> ObjectRef:
-        return ObjectRef(self.bucket(bucket), key, version_id, region)
 
     # -- buckets
 

@@ -37,7 +37,22 @@ from cos_provider.client.transport import SyncTransport, TransportConfig
 T = TypeVar("T")
 
 
-class CosClient:
+class BucketNaming:
+    """How bare bucket names become ``name-appid``: one rule for the sync and async clients."""
+
+    app_id: str | None
+
+    def bucket(self, bucket: str) -> str:
+        """The full ``name-appid`` form of ``bucket``."""
+        return full_bucket_name(bucket, self.app_id)
+
+    def ref(
+        self, bucket: str, key: str, version_id: str | None = None, region: str | None = None
+    ) -> ObjectRef:
+        return ObjectRef(self.bucket(bucket), key, version_id, region)
+
+
+class CosClient(BucketNaming):
     """Thread-safe: one instance can serve a whole copy's worker pool."""
 
     def __init__(
@@ -68,17 +83,6 @@ class CosClient:
 
     def execute(self, call: Call[T]) -> T:
         return self.transport.execute(call)
-
-    # -- addressing
-
-    def bucket(self, bucket: str) -> str:
-        """The full ``name-appid`` form of ``bucket``."""
-        return full_bucket_name(bucket, self.app_id)
-
-    def ref(
-        self, bucket: str, key: str, version_id: str | None = None, region: str | None = None
-    ) -> ObjectRef:
-        return ObjectRef(self.bucket(bucket), key, version_id, region)
 
     # -- buckets
 

@@ -171,7 +171,10 @@ class CosHook(BaseHook):
 
     @cached_property
     def settings(self) -> ConnectionSettings:
-        conn = self.get_connection(self.cos_conn_id)
+        return self._settings_from(self.get_connection(self.cos_conn_id))
+
+    def _settings_from(self, conn: Any) -> ConnectionSettings:
+        """The one place a fetched connection becomes settings, for the sync and async paths."""
         extra = conn.extra_dejson if conn.extra else {}
         if not isinstance(extra, dict):
             raise CosValidationError(f"connection {self.cos_conn_id!r} extra", "must be a JSON object")
@@ -209,12 +212,7 @@ class CosHook(BaseHook):
             from asgiref.sync import sync_to_async
 
             conn = await sync_to_async(self.get_connection)(self.cos_conn_id)
-        extra = conn.extra_dejson if conn.extra else {}
-        if not isinstance(extra, dict):
-            raise CosValidationError(f"connection {self.cos_conn_id!r} extra", "must be a JSON object")
-        settings = ConnectionSettings.resolve(
-            conn.login, conn.password, extra, self._overrides, self.cos_conn_id
-        )
+        settings = self._settings_from(conn)
         self.__dict__["settings"] = settings
         return settings
 
