@@ -100,7 +100,7 @@ def _warm_airflow() -> None:
     before timing: the first lookup imports and initialises Airflow's secrets backends."""
     from cos_provider.hooks.cos import CosHook
 
-    CosHook("cos_default").get_client()
+    CosHook("cos_default").get_conn()
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:

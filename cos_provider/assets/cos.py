@@ -7,7 +7,7 @@ spaces or non-ASCII text must be encoded to survive. The bucket is the full
 ``name-appid`` form.
 
 The ``cos://bucket/key`` *parameters* of the operators are different: they
-take the key verbatim (see :func:`split_cos_url`), because DAG authors write
+take the key verbatim (see :mod:`cos_provider.client.uri`), because DAG authors write
 keys, not URIs.
 """
 
@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
+from cos_provider.client.uri import SCHEME
+
 if TYPE_CHECKING:
     from airflow.sdk import Asset
-
-SCHEME = "cos"
 
 
 def sanitize_uri(uri: SplitResult) -> SplitResult:
@@ -53,22 +53,3 @@ def convert_asset_to_openlineage(asset: Asset, lineage_context: Any) -> Any:
 
     bucket, key = bucket_and_key(asset.uri)
     return OpenLineageDataset(namespace=f"{SCHEME}://{bucket}", name=key or "/")
-
-
-def split_cos_url(value: str, field: str = "key") -> tuple[str | None, str]:
-    """``cos://bucket/key`` -> (bucket, key), verbatim; a plain key -> (None, key).
-
-    No percent-decoding and no ``?``/``#`` handling: everything after the
-    bucket's slash is the key, exactly as COS stores it.
-    """
-    from cos_provider.client.errors import CosValidationError
-
-    if not isinstance(value, str):
-        raise CosValidationError(field, f"must be a string, got {type(value).__name__}")
-    if value[:6].lower() != f"{SCHEME}://":
-        return None, value
-    rest = value[6:]
-    bucket, sep, key = rest.partition("/")
-    if not bucket or not sep or not key:
-        raise CosValidationError(field, f"{value!r} must look like cos://<bucket>/<key>")
-    return bucket, key

@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import format_datetime
+from datetime import datetime
 
 from cos_provider.client import validation, xmlcodec
 from cos_provider.client.endpoints import Endpoint, copy_source, full_bucket_name
 from cos_provider.client.errors import CosValidationError
+from cos_provider.client.etag import quote_etag
 from cos_provider.client.models import (
     BucketInfo,
     CompleteResult,
@@ -31,6 +31,7 @@ from cos_provider.client.models import (
     UploadsPage,
 )
 from cos_provider.client.protocol import Call, CosRequest, RawResponse
+from cos_provider.client.timestamps import http_date, parse_timestamp
 
 CONTENT_HEADERS = ("content_type", "cache_control", "content_disposition", "content_encoding", "expires")
 _CONTENT_HEADER_NAMES = {
@@ -74,9 +75,9 @@ class CopyConditions:
     def headers(self) -> dict[str, str]:
         out: dict[str, str] = {}
         if self.if_match:
-            out["x-cos-copy-source-If-Match"] = xmlcodec.quote_etag(self.if_match)
+            out["x-cos-copy-source-If-Match"] = quote_etag(self.if_match)
         if self.if_none_match:
-            out["x-cos-copy-source-If-None-Match"] = xmlcodec.quote_etag(self.if_none_match)
+            out["x-cos-copy-source-If-None-Match"] = quote_etag(self.if_none_match)
         if self.if_modified_since:
             out["x-cos-copy-source-If-Modified-Since"] = http_date(self.if_modified_since)
         if self.if_unmodified_since:
@@ -141,17 +142,6 @@ class ObjectAttributes:
         if self.tagging:
             out["x-cos-tagging"] = self.tagging
         return out
-
-
-def http_date(value: datetime | str) -> str:
-    if isinstance(value, str):
-        parsed = xmlcodec.parse_timestamp(value)
-        if parsed is None:
-            raise CosValidationError("timestamp", f"{value!r} is neither ISO 8601 nor an HTTP date")
-        value = parsed
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return format_datetime(value.astimezone(timezone.utc), usegmt=True)
 
 
 def _crc(headers: Mapping[str, str]) -> int | None:
@@ -251,7 +241,7 @@ def _object_info(bucket: str, key: str, r: RawResponse) -> ObjectInfo:
         key=key,
         size=int(h.get("Content-Length", "0")),
         etag=h.get("ETag", ""),
-        last_modified=xmlcodec.parse_timestamp(h.get("Last-Modified")),
+        last_modified=parse_timestamp(h.get("Last-Modified")),
         version_id=_version(h),
         crc64=_crc(h),
         content_type=h.get("Content-Type"),

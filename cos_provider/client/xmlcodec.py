@@ -9,12 +9,11 @@ touches the network: bodies are untrusted input.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
 from lxml import etree
 
+from cos_provider.client.etag import quote_etag
 from cos_provider.client.models import (
     BucketInfo,
     CompleteResult,
@@ -29,6 +28,7 @@ from cos_provider.client.models import (
     Upload,
     UploadsPage,
 )
+from cos_provider.client.timestamps import parse_timestamp
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
 
@@ -73,21 +73,6 @@ def _int(value: str | None) -> int | None:
 
 def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() == "true"
-
-
-def parse_timestamp(value: str | None) -> datetime | None:
-    """ISO 8601 (XML bodies, with or without ``Z``/millis) or RFC 1123 (headers)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _expect(root: etree._Element, name: str) -> None:
@@ -270,11 +255,3 @@ def build_complete_multipart_upload(parts: Iterable[tuple[int, str]]) -> bytes:
         etree.SubElement(part, "PartNumber").text = str(number)
         etree.SubElement(part, "ETag").text = quote_etag(etag)
     return bytes(etree.tostring(root))
-
-
-def quote_etag(etag: str) -> str:
-    return etag if etag.startswith('"') else f'"{etag}"'
-
-
-def unquote_etag(etag: str) -> str:
-    return etag.strip().strip('"')

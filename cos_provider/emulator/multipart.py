@@ -33,7 +33,7 @@ from lxml import etree
 
 from cos_provider.client import limits
 from cos_provider.client.crc64 import crc64_combine
-from cos_provider.client.xmlcodec import unquote_etag
+from cos_provider.client.etag import unquote_etag
 from cos_provider.emulator import validate
 from cos_provider.emulator.content import Content, Extent, FlippedBlob
 from cos_provider.emulator.copy import fail_mid_copy, resolve_source, source_version_headers

@@ -22,7 +22,8 @@ import re
 from urllib.parse import parse_qsl
 
 from cos_provider.client import limits
-from cos_provider.client.xmlcodec import parse_timestamp, unquote_etag
+from cos_provider.client.etag import unquote_etag
+from cos_provider.client.timestamps import parse_timestamp
 from cos_provider.emulator.errors import CosError, invalid_argument
 from cos_provider.emulator.store import ObjectAttrs, ObjectVersion
 from cos_provider.emulator.wire import Request

@@ -189,12 +189,13 @@ class CosHook(BaseHook):
         return self.settings.app_id
 
     @cached_property
-    def client(self) -> CosClient:
+    def conn(self) -> CosClient:
+        """The hook's client, built once from the connection (the one way to get it)."""
         s = self.settings
         return CosClient(s.credentials, s.endpoint, s.transport, app_id=s.app_id)
 
-    def get_client(self) -> CosClient:
-        return self.client
+    def get_conn(self) -> CosClient:
+        return self.conn
 
     async def aget_settings(self) -> ConnectionSettings:
         """:attr:`settings` for code running in an event loop (triggers).
@@ -216,19 +217,16 @@ class CosHook(BaseHook):
         self.__dict__["settings"] = settings
         return settings
 
-    async def get_async_client(self) -> AsyncCosClient:
+    async def get_async_conn(self) -> AsyncCosClient:
         """A new :class:`~cos_provider.client.aio.AsyncCosClient`; the caller closes it.
 
-        ``async with await hook.get_async_client() as client: ...``. Triggers
+        ``async with await hook.get_async_conn() as client: ...``. Triggers
         share one client per loop instead: see :func:`cos_provider.client.aio.shared_client`.
         """
         from cos_provider.client.aio import AsyncCosClient
 
         s = await self.aget_settings()
         return AsyncCosClient(s.credentials, s.endpoint, s.transport, app_id=s.app_id)
-
-    def get_conn(self) -> CosClient:
-        return self.client
 
     def test_connection(self) -> tuple[bool, str]:
         """Make one real signed request and say what to fix if it fails.
@@ -238,7 +236,7 @@ class CosHook(BaseHook):
         """
         try:
             settings = self.settings
-            client = self.client
+            client = self.conn
             count = len(client.list_buckets(region=settings.endpoint.region))
             if settings.bucket:
                 client.head_bucket(settings.bucket)

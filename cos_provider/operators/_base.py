@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cos_provider.assets.cos import SCHEME, asset_uri, split_cos_url
+from cos_provider.assets.cos import asset_uri
 from cos_provider.client import limits, validation
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY, validate_concurrency
 from cos_provider.client.errors import CosValidationError
-from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef, http_date
+from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
+from cos_provider.client.timestamps import http_date
+from cos_provider.client.uri import SCHEME, split_cos_url
 
 if TYPE_CHECKING:
     from cos_provider.client.client import CosClient

@@ -19,6 +19,7 @@ from cos_provider.client import limits, validation
 from cos_provider.client.copy import CopyEngine, CopyOptions, CopyOutcome
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
 from cos_provider.client.errors import CosError, CosServiceError, CosValidationError
+from cos_provider.client.etag import same_etag
 from cos_provider.client.globbing import glob_regex, literal_prefix
 from cos_provider.client.models import ListedObject, ObjectInfo
 from cos_provider.client.operations import CONTENT_HEADERS, CopyConditions, ObjectRef
@@ -126,7 +127,7 @@ class CosCopyObjectOperator(ObjectCopyParams, BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = _base.make_hook(self.cos_conn_id, self.dest_region, self.concurrency)
-        client = hook.get_client()
+        client = hook.get_conn()
         source, dest, options = self.prepare(
             client, _base.source_region(self.cos_conn_id, self.source_region, self.dest_region)
         )
@@ -156,7 +157,7 @@ def _delete_source(client: CosClient, source: ObjectRef, outcome: CopyOutcome, l
         log.info("Moved: deleted source version %s of %s", source.version_id, source.uri())
         return
     current = client.head_object(source.bucket, source.key, region=source.region)
-    if current.etag.strip('"') != outcome.source_etag.strip('"'):
+    if not same_etag(current.etag, outcome.source_etag):
         raise CosError(
             f"{source.uri()} changed after it was copied (ETag {outcome.source_etag} -> {current.etag}); "
             "the copy is done but the source was NOT deleted"
@@ -299,11 +300,11 @@ class CosReplaceObjectMetadataOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = _base.make_hook(self.cos_conn_id, self.region, self.concurrency)
-        client = hook.get_client()
+        client = hook.get_conn()
         ref, removed = self._check(client)
         self._ref = ref
         current = client.head_object(ref.bucket, ref.key, region=ref.region)
-        if self.if_match and self.if_match.strip('"') != current.etag.strip('"'):
+        if self.if_match and not same_etag(self.if_match, current.etag):
             raise CosServiceError(
                 412,
                 "PreconditionFailed",
@@ -532,7 +533,7 @@ class CosCopyPrefixOperator(CopyParams, BaseOperator):
         # The client's listing uses its own region; a source in another region
         # needs a client of that region.
         hook = _base.make_hook(self.cos_conn_id, region, 2)
-        yield from hook.get_client().iter_objects(bucket, prefix=prefix)
+        yield from hook.get_conn().iter_objects(bucket, prefix=prefix)
 
     def _matches(
         self, client: CosClient, src: ObjectRef, listed: ListedObject | None, dest: ObjectRef
@@ -549,13 +550,13 @@ class CosCopyPrefixOperator(CopyParams, BaseOperator):
         src_info = client.head_object(src.bucket, src.key, region=src.region)
         if have.size != src_info.size:
             return False
-        if have.etag.strip('"') == src_info.etag.strip('"'):
+        if same_etag(have.etag, src_info.etag):
             return True
         return have.crc64 is not None and have.crc64 == src_info.crc64
 
     def execute(self, context: Context) -> list[str]:
         hook = _base.make_hook(self.cos_conn_id, self.dest_region, self.concurrency + self.part_concurrency)
-        client = hook.get_client()
+        client = hook.get_conn()
         self._source_region = _base.source_region(self.cos_conn_id, self.source_region, self.dest_region)
         mode, strip, dest_bucket, options = self.prepare(client)
         _base.check_common(concurrency=self.concurrency)

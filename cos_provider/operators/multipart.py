@@ -149,7 +149,7 @@ class CosInitiateMultipartCopyOperator(ObjectCopyParams, BaseOperator):
         batches_wanted = self._batches_wanted()
         _base.check_common(concurrency=self.part_concurrency)
         hook = _base.make_hook(self.cos_conn_id, self.dest_region, 2)
-        client = hook.get_client()
+        client = hook.get_conn()
         source, dest, options = self.prepare(
             client, _base.source_region(self.cos_conn_id, self.source_region, self.dest_region)
         )
@@ -223,7 +223,7 @@ class CosCopyPartsOperator(BaseOperator):
         numbers = self._numbers(session)
         _base.check_common(concurrency=self.concurrency)
         hook = _base.make_hook(self.cos_conn_id, session.dest.region, self.concurrency)
-        engine = self._engine = CopyEngine(hook.get_client(), logger=self.log)
+        engine = self._engine = CopyEngine(hook.get_conn(), logger=self.log)
         existing = engine.existing_parts(session, numbers)
         todo = [n for n in numbers if n not in existing]
         if existing:
@@ -300,7 +300,7 @@ class CosCompleteMultipartCopyOperator(BaseOperator):
         except (TypeError, ValueError) as exc:
             raise CosValidationError("parts", f"must be the part-copy task's output: {exc}") from None
         hook = _base.make_hook(self.cos_conn_id, session.dest.region, 2)
-        client = hook.get_client()
+        client = hook.get_conn()
         engine = CopyEngine(client, logger=self.log)
         outcome = engine.finish_multipart(session, parts, parts_copied=len(parts))
         self.log.info(
@@ -339,7 +339,7 @@ class CosAbortMultipartCopyOperator(BaseOperator):
             return False
         session = _session(self.session)
         hook = _base.make_hook(self.cos_conn_id, session.dest.region, 1)
-        engine = CopyEngine(hook.get_client(), logger=self.log)
+        engine = CopyEngine(hook.get_conn(), logger=self.log)
         aborted = engine.abort(session, "the mapped multipart copy did not complete")
         if not aborted:
             self.log.info("Upload %s is not open (completed or already aborted)", session.upload_id)

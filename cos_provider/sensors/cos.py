@@ -43,6 +43,7 @@ from airflow.sdk.exceptions import (
     AirflowTaskTimeout,
 )
 
+from cos_provider.client.timestamps import to_datetime
 from cos_provider.hooks.cos import CosHook
 from cos_provider.sensors.watch import (
     Outcome,
@@ -53,7 +54,6 @@ from cos_provider.sensors.watch import (
     next_poke_interval,
     parse_target,
     parse_targets,
-    parse_timestamp,
     run_sync,
     validate_check_fn,
 )
@@ -150,7 +150,7 @@ class CosBaseSensor(BaseSensorOperator):
         """Run the watch once on the sync client; raise the classified error on failure."""
         try:
             watch = self.trigger_class.make_watch(**self.watch_kwargs(context))
-            client = self.hook.get_client()
+            client = self.hook.get_conn()
         except Exception as exc:
             raise self._settings_error(exc) from exc
         state = self.load_state(context)
@@ -431,17 +431,17 @@ class CosObjectUpdatedSensor(CosBaseSensor):
 
     def _compute_after(self, context: Context) -> datetime:
         if self.timestamp not in (None, ""):
-            return parse_timestamp(self.timestamp)
+            return to_datetime(self.timestamp)
         if self.ts_func is not None:
-            return parse_timestamp(self.ts_func(context))
+            return to_datetime(self.ts_func(context))
         for name in ("data_interval_end", "logical_date"):
             value: Any = context.get(name)
             if value is not None:
-                return parse_timestamp(value)
+                return to_datetime(value)
         dag_run = context.get("dag_run")
         run_after = getattr(dag_run, "run_after", None)
         if run_after is not None:
-            return parse_timestamp(run_after)
+            return to_datetime(run_after)
         raise ValueError("no timestamp: give timestamp or ts_func (this run has no data interval)")
 
     def watch_kwargs(self, context: Context) -> dict[str, Any]:

@@ -19,23 +19,22 @@ import hashlib
 import inspect
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from cos_provider.client import operations as ops
 from cos_provider.client.endpoints import full_bucket_name
 from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
+from cos_provider.client.etag import unquote_etag
 from cos_provider.client.globbing import glob_regex, has_glob, literal_prefix
 from cos_provider.client.models import ListedObject, ObjectInfo
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.protocol import Call
-from cos_provider.client.xmlcodec import unquote_etag
+from cos_provider.client.uri import cos_url, is_cos_url, parse_cos_url
 
 if TYPE_CHECKING:
     from cos_provider.client.aio import AsyncCosClient
     from cos_provider.client.client import CosClient
-
-URL_SCHEME = "cos://"
 
 
 # ---------------------------------------------------------------- plans and drivers
@@ -282,16 +281,6 @@ def _list_all(bucket: str, prefix: str) -> Generator[Step, Any, list[ListedObjec
 # ---------------------------------------------------------------- targets and globs
 
 
-def parse_cos_url(url: str) -> tuple[str, str]:
-    """``cos://bucket/key`` -> ``(bucket, key)``. The key is taken literally (no %-decoding)."""
-    if not url.startswith(URL_SCHEME):
-        raise CosValidationError("key", f"{url!r} is not a cos://bucket/key URL")
-    bucket, sep, key = url[len(URL_SCHEME) :].partition("/")
-    if not bucket or not sep or not key:
-        raise CosValidationError("key", f"{url!r} must look like cos://bucket/key")
-    return bucket, key
-
-
 @dataclass(frozen=True)
 class Target:
     """One thing to wait for: an exact key, or a glob when ``glob`` is set."""
@@ -302,7 +291,7 @@ class Target:
 
     @property
     def uri(self) -> str:
-        return f"{URL_SCHEME}{self.bucket}/{self.key}"
+        return cos_url(self.bucket, self.key)
 
 
 def parse_targets(
@@ -320,7 +309,7 @@ def parse_targets(
     for item in items:
         if not isinstance(item, str) or not item:
             raise CosValidationError("key", f"must be a non-empty string, got {item!r}")
-        if item.startswith(URL_SCHEME):
+        if is_cos_url(item):
             b, key = parse_cos_url(item)
         elif bucket:
             b, key = bucket, item
@@ -350,7 +339,7 @@ def object_record(info: ObjectInfo, with_metadata: bool = False) -> dict[str, An
     record: dict[str, Any] = {
         "bucket": info.bucket,
         "key": info.key,
-        "uri": f"{URL_SCHEME}{info.bucket}/{info.key}",
+        "uri": cos_url(info.bucket, info.key),
         "size": info.size,
         "etag": unquote_etag(info.etag),
         "version_id": info.version_id,
@@ -496,7 +485,7 @@ class InactivityWatch:
         now: float = 0.0,
     ) -> Plan:
         bucket = full_bucket_name(self.bucket, app_id)
-        where = f"{URL_SCHEME}{bucket}/{self.prefix}"
+        where = cos_url(bucket, self.prefix)
         listed = yield from _list_all(bucket, self.prefix)
         current = {o.key: f"{o.size}:{unquote_etag(o.etag)}" for o in listed}
         previous = (state or {}).get("objects")
@@ -648,18 +637,6 @@ def validate_check_fn(check_fn: Callable[..., Any] | None) -> None:
 
 def call_check_fn(check_fn: Callable[..., Any], objects: Any, context: Mapping[str, Any]) -> bool:
     return bool(check_fn(objects, **check_fn_kwargs(check_fn, context)))
-
-
-def parse_timestamp(value: datetime | str) -> datetime:
-    """A timezone-aware datetime from a datetime or an ISO 8601 string (naive means UTC)."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise CosValidationError("timestamp", f"{value!r} is not an ISO 8601 timestamp") from None
-    if not isinstance(value, datetime):
-        raise CosValidationError("timestamp", f"must be a datetime or ISO 8601 string, got {value!r}")
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 __all__ = [

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from cos_provider.client.timestamps import to_datetime
 from cos_provider.sensors.watch import (
     TRANSIENT,
     InactivityWatch,
@@ -43,7 +44,6 @@ from cos_provider.sensors.watch import (
     next_poke_interval,
     parse_target,
     parse_targets,
-    parse_timestamp,
     run_async,
 )
 
@@ -258,7 +258,7 @@ class CosObjectUpdatedTrigger(CosPollingTrigger):
     def make_watch(  # type: ignore[override]
         cls, *, target: str, after: str | datetime, with_metadata: bool
     ) -> UpdatedWatch:
-        return UpdatedWatch(parse_target(None, target), parse_timestamp(after), with_metadata)
+        return UpdatedWatch(parse_target(None, target), to_datetime(after), with_metadata)
 
 
 class CosPrefixInactivityTrigger(CosPollingTrigger):

@@ -54,7 +54,7 @@ def test_reads_every_connection_field(monkeypatch):
     assert (s.transport.connect_timeout, s.transport.read_timeout, s.transport.verify) == (3.5, 42, False)
     assert s.transport.retry.max_attempts == 7
     assert (s.app_id, s.bucket) == ("1250000001", "probe")
-    assert hook.get_client().bucket("probe") == "probe-1250000001"
+    assert hook.get_conn().bucket("probe") == "probe-1250000001"
 
 
 def test_prefixed_extras_and_custom_domain(monkeypatch):
@@ -110,7 +110,7 @@ def test_missing_secret_key_is_named(monkeypatch):
 
 def test_secrets_stay_out_of_repr(monkeypatch):
     hook = CosHook(set_conn(monkeypatch, extra=FULL_EXTRA))
-    text = repr(hook.settings) + repr(hook.get_client()) + repr(hook.settings.credentials)
+    text = repr(hook.settings) + repr(hook.get_conn()) + repr(hook.settings.credentials)
     assert SECRET_KEY not in text and "tok-SECRET" not in text
     assert SECRET_ID in text
 

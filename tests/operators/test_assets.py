@@ -17,9 +17,9 @@ from cos_provider.assets.cos import (
     convert_asset_to_openlineage,
     create_asset,
     sanitize_uri,
-    split_cos_url,
 )
 from cos_provider.client.errors import CosValidationError
+from cos_provider.client.uri import split_cos_url
 
 
 def test_handler_requires_a_bucket() -> None:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cos_provider.client.errors import CosServiceError, CosTransportError, CosValidationError
+from cos_provider.client.timestamps import to_datetime
 from cos_provider.sensors.cos import CosObjectSensor
 from cos_provider.sensors.watch import (
     Target,
@@ -25,7 +26,6 @@ from cos_provider.sensors.watch import (
     next_poke_interval,
     parse_cos_url,
     parse_targets,
-    parse_timestamp,
 )
 
 # ---------------------------------------------------------------- globs
@@ -108,11 +108,11 @@ def test_parse_targets():
         parse_targets("b", [])
 
 
-def test_parse_timestamp():
-    assert parse_timestamp("2024-05-01T10:00:00Z") == dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)
-    assert parse_timestamp(dt.datetime(2024, 5, 1)).tzinfo is dt.timezone.utc
+def test_to_datetime():
+    assert to_datetime("2024-05-01T10:00:00Z") == dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)
+    assert to_datetime(dt.datetime(2024, 5, 1)).tzinfo is dt.timezone.utc
     with pytest.raises(CosValidationError):
-        parse_timestamp("yesterday")
+        to_datetime("yesterday")
 
 
 # ---------------------------------------------------------------- check_fn

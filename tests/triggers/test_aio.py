@@ -211,7 +211,7 @@ def test_hook_builds_the_async_client_from_the_connection(cos, cos_connection):
 
     async def main() -> Any:
         hook = CosHook()
-        async with await hook.get_async_client() as c:
+        async with await hook.get_async_conn() as c:
             assert hook.settings is await hook.aget_settings()  # resolved once, cached like .settings
             return await c.head_object("src", "k")
 

@@ -68,26 +68,16 @@ from cos_provider.client.copy.plan import (
 from cos_provider.client.copy.progress import LoggerLike, ProgressReporter
 from cos_provider.client.crc64 import crc64_combine
 from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
+from cos_provider.client.etag import normalise_etag
 from cos_provider.client.models import CompleteResult, ListedObject, ObjectInfo, PartCopyResult, _AsDict
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
-from cos_provider.client.xmlcodec import parse_timestamp
+from cos_provider.client.timestamps import http_date, whole_second
 
 log = logging.getLogger("cos_provider.copy")
 T = TypeVar("T")
 
 COMPLETE_READ_TIMEOUT = 1200.0
 """Complete can take minutes for big objects (COS keeps the connection alive)."""
-
-
-def _etag(value: str | None) -> str:
-    return resume.strip_etag(value)
-
-
-def _second(value: datetime | str) -> datetime:
-    """A condition timestamp as COS sees it: an HTTP date, whole seconds."""
-    parsed = parse_timestamp(ops.http_date(value))
-    assert parsed is not None
-    return parsed
 
 
 # ---------------------------------------------------------------- options and results
@@ -204,9 +194,7 @@ class MultipartSession:
             "part_count": self.plan.part_count,
             "conditions": {
                 "if_match": c.if_match,
-                "if_unmodified_since": ops.http_date(c.if_unmodified_since)
-                if c.if_unmodified_since
-                else None,
+                "if_unmodified_since": http_date(c.if_unmodified_since) if c.if_unmodified_since else None,
             },
             "resumed_bytes": self.resumed_bytes,
         }
@@ -257,19 +245,19 @@ def check_conditions(info: ObjectInfo, conditions: CopyConditions, source: Objec
     a condition cannot travel with every request (multipart parts carry
     If-Match, which COS does not combine with If-None-Match/If-Modified-Since).
     """
-    etag = _etag(info.etag)
+    etag = normalise_etag(info.etag)
     failed: list[str] = []
-    if conditions.if_match and _etag(conditions.if_match) != etag:
+    if conditions.if_match and normalise_etag(conditions.if_match) != etag:
         failed.append(f"If-Match {conditions.if_match!r} (source ETag is {info.etag})")
-    if conditions.if_none_match and _etag(conditions.if_none_match) == etag:
+    if conditions.if_none_match and normalise_etag(conditions.if_none_match) == etag:
         failed.append(f"If-None-Match {conditions.if_none_match!r} (source ETag is {info.etag})")
     lm = info.last_modified
     if lm is not None:
-        if conditions.if_modified_since and not lm > _second(conditions.if_modified_since):
+        if conditions.if_modified_since and not lm > whole_second(conditions.if_modified_since):
             failed.append(
                 f"If-Modified-Since {conditions.if_modified_since} (source modified {lm.isoformat()})"
             )
-        if conditions.if_unmodified_since and lm > _second(conditions.if_unmodified_since):
+        if conditions.if_unmodified_since and lm > whole_second(conditions.if_unmodified_since):
             failed.append(
                 f"If-Unmodified-Since {conditions.if_unmodified_since} (source modified {lm.isoformat()})"
             )
@@ -434,7 +422,7 @@ class CopyEngine:
         ):
             conditions = dataclasses.replace(conditions, if_match=info.etag)
             pinned = True
-        elif conditions.if_match and _etag(conditions.if_match) == _etag(info.etag):
+        elif conditions.if_match and normalise_etag(conditions.if_match) == normalise_etag(info.etag):
             pinned = True
         result = self.client.copy_object(
             source,
@@ -893,7 +881,7 @@ class CopyEngine:
                 self.client.delete_object(dest.bucket, dest.key, version_id)
                 return
             current = head or self.client.head_object(dest.bucket, dest.key)
-            if _etag(current.etag) == _etag(etag):
+            if normalise_etag(current.etag) == normalise_etag(etag):
                 self.client.delete_object(dest.bucket, dest.key)
             else:
                 self.log.error(

@@ -69,6 +69,7 @@ from cos_provider.client.client import CosClient
 from cos_provider.client.copy.plan import CopyPlan
 from cos_provider.client.copy.progress import LoggerLike
 from cos_provider.client.errors import CosError, CosServiceError
+from cos_provider.client.etag import normalise_etag
 from cos_provider.client.models import ObjectInfo, Part
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.protocol import Call, CosRequest
@@ -78,10 +79,6 @@ WITNESS_PREFIX = b"cos-provider resume v1 "
 WITNESS_SIZE = len(WITNESS_PREFIX) + 64 + 1
 
 log = logging.getLogger("cos_provider.copy")
-
-
-def strip_etag(etag: str | None) -> str:
-    return (etag or "").strip().strip('"').lower()
 
 
 def identity(
@@ -101,7 +98,7 @@ def identity(
             "key": source.key,
             "requested_version_id": source.version_id,
             "version_id": info.version_id,
-            "etag": strip_etag(info.etag),
+            "etag": normalise_etag(info.etag),
             "size": info.size,
             "crc64": info.crc64,
             "last_modified": info.last_modified.isoformat() if info.last_modified else None,
@@ -150,7 +147,7 @@ def write_witness(client: CosClient, dest: ObjectRef, upload_id: str, body: byte
             "Could not write the resume witness of upload %s (%s); this copy will not resume", upload_id, exc
         )
         return False
-    if strip_etag(etag) != witness_etag(body):
+    if normalise_etag(etag) != witness_etag(body):
         log.warning(
             "COS answered the resume witness of upload %s with ETag %s, not the MD5 of its body; "
             "this copy will not resume",
@@ -233,7 +230,7 @@ def match_uploads(
                 dest.uri(),
             )
             continue
-        if strip_etag(witness.etag) != expected:
+        if normalise_etag(witness.etag) != expected:
             logger.warning(
                 "Aborting upload %s of %s: it was started for another source version or other settings",
                 upload_id,

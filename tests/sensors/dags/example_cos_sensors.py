@@ -62,7 +62,7 @@ def build(dag_id: str, *, late_writer: bool = False) -> DAG:
                 from cos_provider.hooks.cos import CosHook
 
                 seen = ti.xcom_pull(task_ids="wait_for_export")[0]
-                CosHook().get_client().put_object(seen["bucket"], seen["key"], b"version 2, not awaited")
+                CosHook().get_conn().put_object(seen["bucket"], seen["key"], b"version 2, not awaited")
 
             wait >> overwrite_export() >> copy
         else:

@@ -1,0 +1,45 @@
+"""The one ``cos://`` parser: every parameter that takes a key or a URL goes through here.
+
+Operators, sensors, triggers and assets must agree on what ``cos://b/k``
+means, or an operator copies ``COS://b/k`` while a sensor waits for the
+literal key. The scheme is case-insensitive (RFC 3986); the bucket and key
+are taken verbatim, with no percent-decoding and no ``?``/``#`` handling,
+because DAG authors write keys exactly as COS stores them. Asset URIs, which
+*are* percent-encoded, are built and read in :mod:`cos_provider.assets.cos`.
+"""
+
+from __future__ import annotations
+
+from cos_provider.client.errors import CosValidationError
+
+SCHEME = "cos"
+PREFIX = f"{SCHEME}://"
+
+
+def is_cos_url(value: object) -> bool:
+    return isinstance(value, str) and value[: len(PREFIX)].lower() == PREFIX
+
+
+def split_cos_url(value: object, field: str = "key") -> tuple[str | None, str]:
+    """``cos://bucket/key`` -> ``(bucket, key)``; a plain key -> ``(None, key)``."""
+    if not isinstance(value, str):
+        raise CosValidationError(field, f"must be a string, got {type(value).__name__}")
+    if not is_cos_url(value):
+        return None, value
+    bucket, sep, key = value[len(PREFIX) :].partition("/")
+    if not bucket or not sep or not key:
+        raise CosValidationError(field, f"{value!r} must look like cos://<bucket>/<key>")
+    return bucket, key
+
+
+def parse_cos_url(value: object, field: str = "key") -> tuple[str, str]:
+    """Like :func:`split_cos_url`, but the value must be a ``cos://bucket/key`` URL."""
+    bucket, key = split_cos_url(value, field)
+    if bucket is None:
+        raise CosValidationError(field, f"{value!r} is not a cos://bucket/key URL")
+    return bucket, key
+
+
+def cos_url(bucket: str, key: str = "") -> str:
+    """The verbatim ``cos://bucket/key`` a user would write (not an asset URI)."""
+    return f"{PREFIX}{bucket}/{key}"
