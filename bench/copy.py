@@ -109,7 +109,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     if kind in ("operator", "prefix"):
         _warm_airflow()
     if kind == "operator":
-        from cos_provider.operators.copy import CosCopyObjectOperator
+        from cos_provider.operators.object_copy import CosCopyObjectOperator
 
         op = CosCopyObjectOperator(
             task_id="bench",
@@ -123,7 +123,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         out["elapsed"] = time.perf_counter() - t0
         out["part_count"] = result["part_count"]
     elif kind == "prefix":
-        from cos_provider.operators.copy import CosCopyPrefixOperator
+        from cos_provider.operators.prefix_copy import CosCopyPrefixOperator
 
         op = CosCopyPrefixOperator(
             task_id="bench", source_bucket=SRC, dest_bucket=DST, prefix="small/", dest_prefix="small-ours/"

@@ -115,7 +115,12 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Tencent COS",
-                "python-modules": ["cos_provider.operators.copy", "cos_provider.operators.multipart"],
+                "python-modules": [
+                    "cos_provider.operators.object_copy",
+                    "cos_provider.operators.metadata",
+                    "cos_provider.operators.prefix_copy",
+                    "cos_provider.operators.multipart",
+                ],
             }
         ],
         "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],

@@ -25,11 +25,9 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Asset
 
-from cos_provider.operators.copy import (
-    CosCopyObjectOperator,
-    CosCopyPrefixOperator,
-    CosReplaceObjectMetadataOperator,
-)
+from cos_provider.operators.metadata import CosReplaceObjectMetadataOperator
+from cos_provider.operators.object_copy import CosCopyObjectOperator
+from cos_provider.operators.prefix_copy import CosCopyPrefixOperator
 from cos_provider.sensors.cos import CosObjectSensor
 
 ARCHIVE_REGION = "ap-shanghai"

@@ -1,126 +1,51 @@
-"""``CosHook``: from an Airflow connection to a configured :class:`CosClient`.
+"""``CosHook``: the façade over the COS client, as ``S3Hook`` and ``GCSHook`` are.
 
-The hook owns credentials: operators, sensors and triggers only ever hold a
-connection id, and the client they get signs every request itself. The
-connection is read lazily (not in ``__init__``), so building a DAG never
+Everything a user can do with this provider is a method here first, usable
+from a ``@task`` or a ``PythonOperator``; operators, sensors and triggers are
+thin Airflow shells around these methods. The hook owns credentials: callers
+only ever hold a connection id, and the client signs every request itself.
+The connection is read lazily (not in ``__init__``), so building a DAG never
 touches the secrets backend, and the API server's "Test" button works on a
-connection that exists only for that request.
+connection that exists only for that request. Every method that reads or
+writes objects reports lineage (:mod:`cos_provider.hooks.lineage`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import dataclasses
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from cos_provider.client import limits, params, validation
 from cos_provider.client.client import CosClient
-from cos_provider.client.credentials import Credentials
-from cos_provider.client.endpoints import DOMAIN_MYQCLOUD, Endpoint
+from cos_provider.client.copy import CopyEngine, CopyOutcome, MultipartSession
+from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Batch
 from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
-from cos_provider.client.retry import RetryPolicy
-from cos_provider.client.transport import TransportConfig
-from cos_provider.get_provider_info import CONN_FIELDS, CONN_TYPE, HOOK_NAME, UI_FIELD_BEHAVIOUR
+from cos_provider.client.etag import same_etag
+from cos_provider.client.metadata import MetadataChange, replace_metadata
+from cos_provider.client.models import ListedObject, ObjectInfo
+from cos_provider.client.operations import ObjectRef
+from cos_provider.client.selection import Selection
+from cos_provider.get_provider_info import CONN_TYPE, HOOK_NAME, UI_FIELD_BEHAVIOUR
+from cos_provider.hooks.connection import ConnectionSettings
+from cos_provider.hooks.lineage import report_lineage
 
 if TYPE_CHECKING:
     from cos_provider.client.aio import AsyncCosClient
+    from cos_provider.client.copy.many import ManyCopyResult
 
 
-def _as_bool(value: Any, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise CosValidationError(field, f"must be true or false, got {value!r}")
+@dataclasses.dataclass(frozen=True)
+class MultipartCopyStart:
+    """What :meth:`CosHook.start_multipart_copy` planned: the session and its batches."""
 
-
-def _as_number(value: Any, field: str, kind: type = float) -> Any:
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise CosValidationError(field, f"must be a {kind.__name__}, got {value!r}") from None
-    if number <= 0:
-        raise CosValidationError(field, f"must be positive, got {value!r}")
-    return number
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """Everything a client needs, resolved from a connection plus hook overrides."""
-
-    credentials: Credentials
-    endpoint: Endpoint
-    transport: TransportConfig
-    app_id: str | None
-    bucket: str | None
-
-    @classmethod
-    def resolve(
-        cls,
-        login: str | None,
-        password: str | None,
-        extra: Mapping[str, Any],
-        overrides: Mapping[str, Any],
-        conn_id: str = "",
-    ) -> ConnectionSettings:
-        """Explicit ``overrides`` win over connection extras, which win over defaults.
-
-        Extras may be plain (``region``) or prefixed the way older Airflow
-        forms stored them (``extra__tencent_cos__region``).
-        """
-
-        def get(name: str, default: Any = None) -> Any:
-            if overrides.get(name) is not None:
-                return overrides[name]
-            for key in (name, f"extra__{CONN_TYPE}__{name}"):
-                value = extra.get(key)
-                if value not in (None, ""):
-                    return value
-            return default
-
-        unknown = sorted(k for k in extra if k.removeprefix(f"extra__{CONN_TYPE}__") not in CONN_FIELDS)
-        if unknown:
-            raise CosValidationError(
-                f"connection {conn_id!r} extra",
-                f"unknown field(s) {', '.join(unknown)}; known: {', '.join(CONN_FIELDS)}",
-            )
-        secret_id = overrides.get("secret_id") or login
-        secret_key = overrides.get("secret_key") or password
-        if not secret_id:
-            raise CosValidationError(f"connection {conn_id!r} login", "must hold the SecretId")
-        if not secret_key:
-            raise CosValidationError(f"connection {conn_id!r} password", "must hold the SecretKey")
-        credentials = Credentials(secret_id, secret_key, get("session_token"))
-        endpoint = Endpoint(
-            region=get("region"),
-            domain=get("domain", DOMAIN_MYQCLOUD),
-            accelerate=_as_bool(get("accelerate", False), "accelerate"),
-            custom_domain=get("custom_domain"),
-            scheme=get("scheme", "https"),
-            connect_address=get("connect_address"),
-        )
-        defaults = TransportConfig()
-        retry_defaults = RetryPolicy()
-        transport = TransportConfig(
-            connect_timeout=_as_number(get("connect_timeout", defaults.connect_timeout), "connect_timeout"),
-            read_timeout=_as_number(get("read_timeout", defaults.read_timeout), "read_timeout"),
-            verify=_as_bool(get("verify", True), "verify"),
-            pool_size=_as_number(get("pool_size", defaults.pool_size), "pool_size", int),
-            retry=RetryPolicy(
-                max_attempts=_as_number(
-                    get("max_attempts", retry_defaults.max_attempts), "max_attempts", int
-                ),
-                base_delay=retry_defaults.base_delay,
-                max_delay=retry_defaults.max_delay,
-            ),
-        )
-        app_id = get("app_id")
-        return cls(credentials, endpoint, transport, str(app_id) if app_id else None, get("bucket"))
+    session: MultipartSession
+    batches: list[Batch]
 
 
 class CosHook(BaseHook):
@@ -159,6 +84,9 @@ class CosHook(BaseHook):
             "max_attempts": max_attempts,
             "read_timeout": read_timeout,
         }
+        self._regional: dict[str, CosClient] = {}
+        self._engines: set[CopyEngine] = set()
+        self._lock = threading.Lock()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -168,6 +96,8 @@ class CosHook(BaseHook):
             "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
             "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
         }
+
+    # ------------------------------------------------------------ connection and clients
 
     @cached_property
     def settings(self) -> ConnectionSettings:
@@ -196,6 +126,22 @@ class CosHook(BaseHook):
 
     def get_conn(self) -> CosClient:
         return self.conn
+
+    def client_for(self, region: str | None) -> CosClient:
+        """The client for ``region`` (the hook's own when ``None`` or the same).
+
+        Writes to a bucket must go to that bucket's region, so a copy into
+        another region needs a client there; it shares the connection's
+        credentials and settings, and is built once per hook.
+        """
+        if not region or region == self.region:
+            return self.conn
+        with self._lock:
+            if region not in self._regional:
+                s = self.settings
+                endpoint = dataclasses.replace(s.endpoint, region=region)
+                self._regional[region] = CosClient(s.credentials, endpoint, s.transport, app_id=s.app_id)
+            return self._regional[region]
 
     async def aget_settings(self) -> ConnectionSettings:
         """:attr:`settings` for code running in an event loop (triggers).
@@ -227,6 +173,437 @@ class CosHook(BaseHook):
 
         s = await self.aget_settings()
         return AsyncCosClient(s.credentials, s.endpoint, s.transport, app_id=s.app_id)
+
+    # ------------------------------------------------------------ naming
+
+    def bucket(self, name: str, field: str = "bucket") -> str:
+        """The full ``name-appid`` of ``name`` (the connection's APPID is appended to a bare name)."""
+        return params.bucket_name(self.conn, name, field)
+
+    def object_ref(
+        self,
+        key: str,
+        bucket: str | None = None,
+        *,
+        version_id: str | None = None,
+        region: str | None = None,
+        key_field: str = "key",
+        bucket_field: str = "bucket",
+    ) -> ObjectRef:
+        """An object from ``key`` (or ``cos://bucket/key``) plus an optional bucket; validated."""
+        return params.object_ref(
+            self.conn,
+            key,
+            bucket,
+            version_id=version_id,
+            region=region,
+            key_field=key_field,
+            bucket_field=bucket_field,
+        )
+
+    # ------------------------------------------------------------ cancellation
+
+    @contextmanager
+    def _engine(self, client: CosClient, logger: Any = None) -> Iterator[CopyEngine]:
+        engine = CopyEngine(client, logger=logger or self.log)
+        with self._lock:
+            self._engines.add(engine)
+        try:
+            yield engine
+        finally:
+            with self._lock:
+                self._engines.discard(engine)
+
+    def cancel(self) -> None:
+        """Stop every copy this hook is running and abort their uploads (an operator's ``on_kill``)."""
+        with self._lock:
+            engines = list(self._engines)
+        for engine in engines:
+            engine.cancel()
+
+    # ------------------------------------------------------------ objects
+
+    def head_object(
+        self, key: str, bucket: str | None = None, *, version_id: str | None = None, region: str | None = None
+    ) -> ObjectInfo:
+        ref = self.object_ref(key, bucket, version_id=version_id, region=region)
+        return self.conn.head_object(ref.bucket, ref.key, ref.version_id, ref.region)
+
+    def iter_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        match_glob: str | None = None,
+        region: str | None = None,
+    ) -> Iterator[ListedObject]:
+        """Objects under ``prefix`` (or matching ``match_glob``), page by page, never all in memory."""
+        selection = Selection.of(match_glob=match_glob) if match_glob else Selection.of(prefix=prefix)
+        full = self.bucket(bucket)
+        yield from selection.filter(self.client_for(region).iter_objects(full, prefix=selection.prefix))
+
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        match_glob: str | None = None,
+        region: str | None = None,
+    ) -> list[ListedObject]:
+        return list(self.iter_objects(bucket, prefix, match_glob=match_glob, region=region))
+
+    def delete_object(self, key: str, bucket: str | None = None, *, version_id: str | None = None) -> None:
+        ref = self.object_ref(key, bucket, version_id=version_id)
+        self.conn.delete_object(ref.bucket, ref.key, ref.version_id)
+        report_lineage(self, outputs=[ref])
+
+    # ------------------------------------------------------------ copies
+
+    def _copy_refs(
+        self,
+        client: CosClient,
+        source_bucket_key: str,
+        dest_bucket_key: str,
+        source_bucket_name: str | None,
+        dest_bucket_name: str | None,
+        source_version_id: str | None,
+        source_region: str | None,
+        dest_region: str | None,
+    ) -> tuple[ObjectRef, ObjectRef]:
+        # With the client in the destination's region, an unnamed source region is the connection's.
+        src_region = source_region or (self.region if dest_region else None)
+        source = params.object_ref(
+            client,
+            source_bucket_key,
+            source_bucket_name,
+            version_id=source_version_id,
+            region=src_region,
+            key_field="source_bucket_key",
+            bucket_field="source_bucket_name",
+        )
+        dest = params.object_ref(
+            client,
+            dest_bucket_key,
+            dest_bucket_name,
+            region=dest_region,
+            key_field="dest_bucket_key",
+            bucket_field="dest_bucket_name",
+            default_bucket=source.bucket,
+        )
+        return source, dest
+
+    def copy_object(
+        self,
+        source_bucket_key: str,
+        dest_bucket_key: str,
+        *,
+        source_bucket_name: str | None = None,
+        dest_bucket_name: str | None = None,
+        source_version_id: str | None = None,
+        source_region: str | None = None,
+        dest_region: str | None = None,
+        multipart_threshold: int = limits.MAX_SINGLE_COPY_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        move: bool = False,
+        logger: Any = None,
+        **copy_params: Any,
+    ) -> CopyOutcome:
+        """Copy one object of any size: one PUT copy up to ``multipart_threshold``, verified parts above.
+
+        ``copy_params`` are those of :class:`~cos_provider.operators.object_copy.CosCopyObjectOperator`
+        (``metadata_directive``, ``metadata``, content headers, ``storage_class``, ``acl``,
+        ``grant_*``, ``server_side_encryption``, ``tagging``, ``copy_source_if_*``,
+        ``part_size``, ``resume``). With ``move`` the source is deleted once the
+        copy is verified, and only if it is still what was copied.
+        """
+        options = params.copy_options(
+            copy_params, multipart_threshold=multipart_threshold, concurrency=concurrency
+        )
+        client = self.client_for(dest_region)
+        source, dest = self._copy_refs(
+            client,
+            source_bucket_key,
+            dest_bucket_key,
+            source_bucket_name,
+            dest_bucket_name,
+            source_version_id,
+            source_region,
+            dest_region,
+        )
+        with self._engine(client, logger) as engine:
+            engine.validate(source, dest, options)
+            if move and (source.bucket, source.key) == (dest.bucket, dest.key):
+                raise CosValidationError("move", "cannot move an object onto itself")
+            outcome = engine.copy(source, dest, options)
+        if move:
+            self._delete_source(client, source, outcome, logger or self.log)
+        report_lineage(self, [source], [dest])
+        return outcome
+
+    def _delete_source(self, client: CosClient, source: ObjectRef, outcome: CopyOutcome, log: Any) -> None:
+        """The delete half of a move, only if the source is still what was copied."""
+        if source.version_id:
+            client.delete_object(source.bucket, source.key, source.version_id)
+            log.info("Moved: deleted source version %s of %s", source.version_id, source.uri())
+            return
+        current = client.head_object(source.bucket, source.key, region=source.region)
+        if not same_etag(current.etag, outcome.source_etag):
+            raise CosError(
+                f"{source.uri()} changed after it was copied (ETag {outcome.source_etag} -> {current.etag}); "
+                "the copy is done but the source was NOT deleted"
+            )
+        client.delete_object(source.bucket, source.key)
+        log.info("Moved: deleted source %s", source.uri())
+
+    def replace_metadata(
+        self,
+        bucket_key: str,
+        bucket_name: str | None = None,
+        *,
+        region: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        remove: Iterable[str] | None = None,
+        merge: bool = True,
+        storage_class: str | None = None,
+        if_match: str | None = None,
+        multipart_threshold: int = limits.MAX_SINGLE_COPY_SIZE,
+        part_size: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        logger: Any = None,
+        **content_headers: str | None,
+    ) -> dict[str, Any]:
+        """Update an object's metadata and content headers in place (a pinned self-copy with ``Replaced``).
+
+        With ``merge`` the object keeps what is not changed and ``remove``
+        drops metadata names; without it the object gets exactly what is
+        passed. ``content_headers``: ``content_type``, ``cache_control``,
+        ``content_disposition``, ``content_encoding``, ``expires``.
+        """
+        params.check_sizes(
+            multipart_threshold=multipart_threshold, part_size=part_size, concurrency=concurrency
+        )
+        client = self.client_for(region)
+        ref = params.object_ref(
+            client, bucket_key, bucket_name, region=region, key_field="bucket_key", bucket_field="bucket_name"
+        )
+        change = MetadataChange.of(metadata, remove, merge, storage_class, **content_headers)
+        with self._engine(client, logger) as engine:
+            result = replace_metadata(
+                engine,
+                ref,
+                change,
+                if_match=if_match,
+                multipart_threshold=multipart_threshold,
+                part_size=part_size,
+                concurrency=concurrency,
+            )
+        report_lineage(self, [ref], [ref])
+        return result
+
+    def copy_prefix(
+        self,
+        source_bucket: str,
+        dest_bucket: str | None = None,
+        *,
+        prefix: str | None = None,
+        match_glob: str | None = None,
+        keys: Iterable[str] | None = None,
+        dest_prefix: str | None = None,
+        source_region: str | None = None,
+        dest_region: str | None = None,
+        replace: bool = True,
+        continue_on_failure: bool = False,
+        multipart_threshold: int = limits.MAX_SINGLE_COPY_SIZE,
+        concurrency: int = 16,
+        part_concurrency: int = 8,
+        logger: Any = None,
+        **copy_params: Any,
+    ) -> ManyCopyResult:
+        """Copy every object under ``prefix``, matching ``match_glob``, or in ``keys``.
+
+        Each destination key is ``dest_prefix`` + the source key minus the
+        source prefix (the glob's literal prefix; nothing for ``keys``).
+        Objects stream from the listing through a bounded window of
+        ``concurrency`` copies, each through the same verified engine as
+        :meth:`copy_object`. ``replace=False`` skips destinations that already
+        hold the source's bytes.
+        """
+        options = params.copy_options(
+            copy_params,
+            multipart_threshold=multipart_threshold,
+            concurrency=part_concurrency,
+            concurrency_field="part_concurrency",
+        )
+        params.check_sizes(concurrency=concurrency)
+        selection = Selection.of(prefix, match_glob, keys)
+        client = self.client_for(dest_region)
+        src_bucket = params.bucket_name(client, source_bucket, "source_bucket")
+        dst_bucket = params.bucket_name(client, dest_bucket or src_bucket, "dest_bucket")
+        if dest_prefix:
+            validation.validate_key(dest_prefix, "dest_prefix")
+        if (
+            src_bucket == dst_bucket
+            and selection.maps_to_itself(dest_prefix)
+            and options.directive != "Replaced"
+        ):
+            raise CosValidationError(
+                "metadata_directive",
+                "must be 'Replaced' when source and destination are the same objects "
+                "(same bucket and dest_prefix maps every key to itself)",
+            )
+        src_region = source_region or (self.region if dest_region else None)
+
+        def pairs() -> Iterator[tuple[ObjectRef, ObjectRef, ListedObject | None]]:
+            if selection.mode == "keys":
+                listed: Iterable[tuple[str, ListedObject | None]] = ((k, None) for k in selection.keys)
+            else:
+                listing = self.client_for(src_region).iter_objects(src_bucket, prefix=selection.prefix)
+                listed = ((obj.key, obj) for obj in selection.filter(listing))
+            for key, entry in listed:
+                src = ObjectRef(src_bucket, key, None, src_region)
+                dst = ObjectRef(dst_bucket, selection.dest_key(key, dest_prefix), None, dest_region or None)
+                yield src, dst, entry
+
+        with self._engine(client, logger) as engine:
+            result = engine.copy_many(
+                pairs(),
+                options,
+                concurrency=concurrency,
+                replace=replace,
+                continue_on_failure=continue_on_failure,
+            )
+        report_lineage(self, [s for s, _ in result.copied], [d for _, d in result.copied])
+        return result
+
+    # ------------------------------------------------------------ the mapped multipart copy, step by step
+
+    def start_multipart_copy(
+        self,
+        source_bucket_key: str,
+        dest_bucket_key: str,
+        *,
+        batches: int,
+        part_concurrency: int = 8,
+        source_bucket_name: str | None = None,
+        dest_bucket_name: str | None = None,
+        source_version_id: str | None = None,
+        source_region: str | None = None,
+        dest_region: str | None = None,
+        logger: Any = None,
+        **copy_params: Any,
+    ) -> MultipartCopyStart:
+        """Plan a multipart copy for ``batches`` workers, then resume or initiate its upload.
+
+        The session is JSON-able (``session.to_dict()``) and travels to
+        :meth:`copy_parts`, :meth:`complete_multipart_copy` and
+        :meth:`abort_multipart_copy`, which may run in other processes.
+        """
+        params.check_sizes(concurrency=part_concurrency, concurrency_field="part_concurrency")
+        # Plan for the whole fleet: every worker runs part_concurrency parts at once.
+        total = min(batches * part_concurrency, MAX_CONCURRENCY)
+        options = params.copy_options(copy_params, multipart_threshold=0, concurrency=total)
+        client = self.client_for(dest_region)
+        source, dest = self._copy_refs(
+            client,
+            source_bucket_key,
+            dest_bucket_key,
+            source_bucket_name,
+            dest_bucket_name,
+            source_version_id,
+            source_region,
+            dest_region,
+        )
+        with self._engine(client, logger) as engine:
+            engine.validate(source, dest, options)
+            session = engine.start_multipart(source, dest, options)
+        planned = session.plan.batches(batches)
+        (logger or self.log).info(
+            "Planned %d parts of %d bytes in %d batches for upload %s (%d parts already copied)",
+            session.plan.part_count,
+            session.part_size,
+            len(planned),
+            session.upload_id,
+            len(session.resumed_parts),
+        )
+        report_lineage(self, [source], [dest])
+        return MultipartCopyStart(session, planned)
+
+    def copy_parts(
+        self,
+        session: MultipartSession | Mapping[str, Any],
+        part_numbers: Iterable[int],
+        *,
+        concurrency: int = 8,
+        progress_interval: float = 10.0,
+        label: str | None = None,
+        logger: Any = None,
+    ) -> dict[int, tuple[str, int | None]]:
+        """Copy some parts of a session; parts an earlier try already copied are kept, not copied again.
+
+        A failure does not abort the upload (a retry can still succeed);
+        returns ``{part_number: (etag, crc64 or None)}``.
+        """
+        session = params.as_session(session)
+        numbers = list(part_numbers)
+        params.check_sizes(concurrency=concurrency)
+        log = logger or self.log
+        with self._engine(self.client_for(session.dest.region), logger) as engine:
+            existing = engine.existing_parts(session, numbers)
+            todo = [n for n in numbers if n not in existing]
+            if existing:
+                log.info(
+                    "%d of the batch's %d parts were copied by an earlier try", len(existing), len(numbers)
+                )
+            results = engine.copy_parts(
+                session,
+                todo,
+                concurrency,
+                progress_interval=progress_interval,
+                abort_on_failure=False,
+                label=label,
+                reused_parts=len(existing),
+                reused_bytes=sum(p.size for p in existing.values()),
+            )
+        out: dict[int, tuple[str, int | None]] = {}
+        for n in numbers:
+            out[n] = (results[n].etag, results[n].crc64) if n in results else (existing[n].etag, None)
+        return out
+
+    def complete_multipart_copy(
+        self,
+        session: MultipartSession | Mapping[str, Any],
+        parts: Mapping[int, tuple[str, int | None]],
+        *,
+        move: bool = False,
+        logger: Any = None,
+    ) -> CopyOutcome:
+        """Complete after checking the parts' combined CRC64, then verify size and CRC64 against the source."""
+        session = params.as_session(session)
+        log = logger or self.log
+        client = self.client_for(session.dest.region)
+        with self._engine(client, logger) as engine:
+            outcome = engine.finish_multipart(session, parts, parts_copied=len(parts))
+        log.info(
+            "Completed %s: %d bytes in %d parts, CRC64 %s verified",
+            outcome.dest_uri,
+            outcome.size,
+            outcome.part_count,
+            outcome.crc64,
+        )
+        if move:
+            self._delete_source(client, session.source, outcome, log)
+        report_lineage(self, [session.source], [session.dest])
+        return outcome
+
+    def abort_multipart_copy(
+        self, session: MultipartSession | Mapping[str, Any], reason: str = "", *, logger: Any = None
+    ) -> bool:
+        """Abort the session's upload if it is still open; False when it was not."""
+        session = params.as_session(session)
+        with self._engine(self.client_for(session.dest.region), logger) as engine:
+            return engine.abort(session, reason)
+
+    # ------------------------------------------------------------ the Test button
 
     def test_connection(self) -> tuple[bool, str]:
         """Make one real signed request and say what to fix if it fails.

@@ -20,23 +20,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, TaskGroup, XComArg
+from airflow.sdk import TaskGroup, XComArg
 
-from cos_provider.client.copy import CopyEngine, MultipartSession
+from cos_provider.client.copy import MultipartSession
 from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
-from cos_provider.operators import _base
-from cos_provider.operators._copy_params import (
-    COPY_PARAMS,
+from cos_provider.client.params import COPY_PARAMS, as_session
+from cos_provider.operators.base import (
     OBJECT_PARAMS,
     OBJECT_TEMPLATE_FIELDS,
-    ObjectCopyParams,
-    keep_arguments,
+    POOL_MARGIN,
+    CosBaseOperator,
+    openlineage_facets,
 )
 
 if TYPE_CHECKING:
@@ -55,20 +54,7 @@ def max_map_length() -> int:
         return MAX_MAPPED_BATCHES
 
 
-def _session(value: Any, field: str = "session") -> MultipartSession:
-    if isinstance(value, MultipartSession):
-        return value
-    if not isinstance(value, Mapping):
-        raise CosValidationError(
-            field, f"must be the initiate task's 'session' XCom, got {type(value).__name__}"
-        )
-    try:
-        return MultipartSession.from_dict(value)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CosValidationError(field, f"is not a multipart copy session: {exc}") from None
-
-
-class CosInitiateMultipartCopyOperator(ObjectCopyParams, BaseOperator):
+class CosInitiateMultipartCopyOperator(CosBaseOperator):
     """Step 1 of the mapped multipart copy: plan, then resume or initiate.
 
     Takes the source, destination and copy parameters of
@@ -87,7 +73,6 @@ class CosInitiateMultipartCopyOperator(ObjectCopyParams, BaseOperator):
 
     template_fields: Sequence[str] = OBJECT_TEMPLATE_FIELDS
     template_fields_renderers = {"metadata": "json"}
-    ui_color = "#d6eaf8"
 
     def __init__(
         self,
@@ -123,18 +108,16 @@ class CosInitiateMultipartCopyOperator(ObjectCopyParams, BaseOperator):
         max_mapped_tasks: int = DEFAULT_MAPPED_TASKS,
         part_concurrency: int = DEFAULT_TASK_CONCURRENCY,
         resume: bool = True,
-        cos_conn_id: str = "cos_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        keep_arguments(self, locals(), (*OBJECT_PARAMS, *COPY_PARAMS))
-        self.multipart_threshold = 0
-        self.concurrency = part_concurrency
+        self.keep(locals(), (*OBJECT_PARAMS, *COPY_PARAMS))
         self.max_mapped_tasks = max_mapped_tasks
         self.part_concurrency = part_concurrency
-        self.move = False
-        self.cos_conn_id = cos_conn_id
-        self._engine: CopyEngine | None = None
+
+    @property
+    def pool_size(self) -> int:
+        return POOL_MARGIN
 
     def _batches_wanted(self) -> int:
         limit = max_map_length()
@@ -146,37 +129,18 @@ class CosInitiateMultipartCopyOperator(ObjectCopyParams, BaseOperator):
         return value
 
     def execute(self, context: Context) -> list[dict[str, int]]:
-        batches_wanted = self._batches_wanted()
-        _base.check_common(concurrency=self.part_concurrency)
-        hook = _base.make_hook(self.cos_conn_id, self.dest_region, 2)
-        client = hook.get_conn()
-        source, dest, options = self.prepare(
-            client, _base.source_region(self.cos_conn_id, self.source_region, self.dest_region)
+        start = self.hook.start_multipart_copy(
+            **self.values(OBJECT_PARAMS),
+            batches=self._batches_wanted(),
+            part_concurrency=self.part_concurrency,
+            logger=self.log,
+            **self.copy_params(),
         )
-        # Plan for the whole fleet: every mapped task runs part_concurrency parts at once.
-        total = min(batches_wanted * self.part_concurrency, 256)
-        options = dataclasses.replace(options, concurrency=total)
-        self._engine = CopyEngine(client, logger=self.log)
-        session = self._engine.start_multipart(source, dest, options)
-        batches = session.plan.batches(batches_wanted)
-        self.log.info(
-            "Planned %d parts of %d bytes in %d batches for upload %s (%d parts already copied)",
-            session.plan.part_count,
-            session.part_size,
-            len(batches),
-            session.upload_id,
-            len(session.resumed_parts),
-        )
-        context["ti"].xcom_push(key="session", value=session.to_dict(include_parts=False))
-        _base.report_lineage(hook, [source], [dest])
-        return [b.to_dict() for b in batches]
-
-    def on_kill(self) -> None:
-        if self._engine is not None:
-            self._engine.cancel()
+        context["ti"].xcom_push(key="session", value=start.session.to_dict(include_parts=False))
+        return [b.to_dict() for b in start.batches]
 
 
-class CosCopyPartsOperator(BaseOperator):
+class CosCopyPartsOperator(CosBaseOperator):
     """Step 2: copy one batch of parts (``.partial(session=...).expand(batch=...)``).
 
     Parts already in the upload with the planned size (copied by an earlier
@@ -188,7 +152,6 @@ class CosCopyPartsOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("session", "batch", "cos_conn_id")
-    ui_color = "#d6eaf8"
 
     def __init__(
         self,
@@ -197,7 +160,6 @@ class CosCopyPartsOperator(BaseOperator):
         batch: Any,
         concurrency: int = DEFAULT_TASK_CONCURRENCY,
         progress_interval: float = 10.0,
-        cos_conn_id: str = "cos_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -205,8 +167,10 @@ class CosCopyPartsOperator(BaseOperator):
         self.batch = batch
         self.concurrency = concurrency
         self.progress_interval = progress_interval
-        self.cos_conn_id = cos_conn_id
-        self._engine: CopyEngine | None = None
+
+    @property
+    def pool_size(self) -> int:
+        return self.concurrency + POOL_MARGIN
 
     def _numbers(self, session: MultipartSession) -> list[int]:
         batch = self.batch
@@ -219,41 +183,20 @@ class CosCopyPartsOperator(BaseOperator):
         return list(range(first, last + 1))
 
     def execute(self, context: Context) -> list[list[Any]]:
-        session = _session(self.session)
+        session = as_session(self.session)
         numbers = self._numbers(session)
-        _base.check_common(concurrency=self.concurrency)
-        hook = _base.make_hook(self.cos_conn_id, session.dest.region, self.concurrency)
-        engine = self._engine = CopyEngine(hook.get_conn(), logger=self.log)
-        existing = engine.existing_parts(session, numbers)
-        todo = [n for n in numbers if n not in existing]
-        if existing:
-            self.log.info(
-                "%d of the batch's %d parts were copied by an earlier try", len(existing), len(numbers)
-            )
-        results = engine.copy_parts(
+        results = self.hook.copy_parts(
             session,
-            todo,
-            self.concurrency,
+            numbers,
+            concurrency=self.concurrency,
             progress_interval=self.progress_interval,
-            abort_on_failure=False,
             label=f"Batch {self.batch.get('index', '?')} (parts {numbers[0]}-{numbers[-1]})",
-            reused_parts=len(existing),
-            reused_bytes=sum(p.size for p in existing.values()),
+            logger=self.log,
         )
-        out: list[list[Any]] = []
-        for n in numbers:
-            if n in results:
-                out.append([n, results[n].etag, results[n].crc64])
-            else:
-                out.append([n, existing[n].etag, None])
-        return out
-
-    def on_kill(self) -> None:
-        if self._engine is not None:
-            self._engine.cancel()
+        return [[n, etag, crc] for n, (etag, crc) in results.items()]
 
 
-class CosCompleteMultipartCopyOperator(BaseOperator):
+class CosCompleteMultipartCopyOperator(CosBaseOperator):
     """Step 3: gather the mapped results, complete, verify size and CRC64.
 
     ``parts`` is the part-copy task's output (a list per mapped task). With
@@ -262,7 +205,6 @@ class CosCompleteMultipartCopyOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("session", "parts", "cos_conn_id")
-    ui_color = "#d6eaf8"
 
     def __init__(
         self,
@@ -270,14 +212,12 @@ class CosCompleteMultipartCopyOperator(BaseOperator):
         session: Any,
         parts: Any,
         move: bool = False,
-        cos_conn_id: str = "cos_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.session = session
         self.parts = parts
         self.move = move
-        self.cos_conn_id = cos_conn_id
         self._refs: tuple[ObjectRef, ObjectRef] | None = None
 
     @staticmethod
@@ -292,55 +232,39 @@ class CosCompleteMultipartCopyOperator(BaseOperator):
         return parts
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from cos_provider.operators.copy import _delete_source
-
-        session = _session(self.session)
+        session = as_session(self.session)
         try:
             parts = self.gather(self.parts)
         except (TypeError, ValueError) as exc:
             raise CosValidationError("parts", f"must be the part-copy task's output: {exc}") from None
-        hook = _base.make_hook(self.cos_conn_id, session.dest.region, 2)
-        client = hook.get_conn()
-        engine = CopyEngine(client, logger=self.log)
-        outcome = engine.finish_multipart(session, parts, parts_copied=len(parts))
-        self.log.info(
-            "Completed %s: %d bytes in %d parts, CRC64 %s verified",
-            outcome.dest_uri,
-            outcome.size,
-            outcome.part_count,
-            outcome.crc64,
-        )
+        outcome = self.hook.complete_multipart_copy(session, parts, move=self.move, logger=self.log)
         self._refs = (session.source, session.dest)
-        if self.move:
-            _delete_source(client, session.source, outcome, self.log)
-        _base.report_lineage(hook, [session.source], [session.dest])
         return outcome.to_dict()
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         if self._refs is None:
             return None
-        return _base.openlineage_facets([self._refs[0]], [self._refs[1]])
+        return openlineage_facets([self._refs[0]], [self._refs[1]])
 
 
-class CosAbortMultipartCopyOperator(BaseOperator):
+class CosAbortMultipartCopyOperator(CosBaseOperator):
     """Step 4 (a teardown): abort the upload if it is still open."""
 
     template_fields: Sequence[str] = ("session", "cos_conn_id")
     ui_color = "#f5b7b1"
 
-    def __init__(self, *, session: Any, cos_conn_id: str = "cos_default", **kwargs: Any) -> None:
+    def __init__(self, *, session: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session = session
-        self.cos_conn_id = cos_conn_id
 
     def execute(self, context: Context) -> bool:
         if self.session is None:
             self.log.info("No upload was initiated; nothing to abort")
             return False
-        session = _session(self.session)
-        hook = _base.make_hook(self.cos_conn_id, session.dest.region, 1)
-        engine = CopyEngine(hook.get_conn(), logger=self.log)
-        aborted = engine.abort(session, "the mapped multipart copy did not complete")
+        session = as_session(self.session)
+        aborted = self.hook.abort_multipart_copy(
+            session, "the mapped multipart copy did not complete", logger=self.log
+        )
         if not aborted:
             self.log.info("Upload %s is not open (completed or already aborted)", session.upload_id)
         return aborted

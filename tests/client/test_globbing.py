@@ -8,12 +8,13 @@ import pytest
 
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.globbing import glob_regex
-from cos_provider.operators.copy import glob_to_regex
 from cos_provider.sensors import watch
 
 
 def test_copy_and_sensors_compile_the_same_regex():
-    assert glob_to_regex("data/**/x-[!0-9]*.csv") is watch.glob_regex("data/**/x-[!0-9]*.csv", "match_glob")
+    assert glob_regex("data/**/x-[!0-9]*.csv", "match_glob") is watch.glob_regex(
+        "data/**/x-[!0-9]*.csv", "match_glob"
+    )
 
 
 @pytest.mark.parametrize(
@@ -47,5 +48,5 @@ def test_match_is_anchored_at_the_end():
 
 def test_reversed_range_names_the_field():
     with pytest.raises(CosValidationError) as err:
-        glob_to_regex("x[z-a]")
+        glob_regex("x[z-a]", "match_glob")
     assert err.value.field == "match_glob"

@@ -12,20 +12,17 @@ import pytest
 from cos_provider.client import limits
 from cos_provider.client.copy import CopyCancelled
 from cos_provider.client.errors import CosError, CosServiceError, CosValidationError
+from cos_provider.client.globbing import glob_regex, literal_prefix
 from cos_provider.emulator import FaultRule
-from cos_provider.operators.copy import (
-    CosCopyObjectOperator,
-    CosCopyPrefixOperator,
-    CosReplaceObjectMetadataOperator,
-    glob_prefix,
-    glob_to_regex,
-)
+from cos_provider.operators.metadata import CosReplaceObjectMetadataOperator
 from cos_provider.operators.multipart import (
     CosAbortMultipartCopyOperator,
     CosCompleteMultipartCopyOperator,
     CosCopyPartsOperator,
     CosInitiateMultipartCopyOperator,
 )
+from cos_provider.operators.object_copy import CosCopyObjectOperator
+from cos_provider.operators.prefix_copy import CosCopyPrefixOperator
 from tests.background import start_copy_in_background
 from tests.conftest import ARCHIVE_BUCKET, DST_BUCKET, OTHER_REGION, SRC_BUCKET, VERSIONED_BUCKET
 
@@ -123,7 +120,7 @@ def test_copy_parameter_errors_before_any_request(
             CosCopyPrefixOperator(
                 task_id="p", source_bucket=SRC_BUCKET, prefix="a/", dest_bucket=DST_BUCKET, part_concurrency=0
             ),
-            "concurrency",
+            "part_concurrency",
         ),
         (
             CosReplaceObjectMetadataOperator(
@@ -484,8 +481,8 @@ def test_prefix_in_place_needs_replaced(cos: Any, cos_connection: str) -> None:
     ],
 )
 def test_glob(pattern: str, key: str, matches: bool) -> None:
-    assert bool(glob_to_regex(pattern).match(key)) is matches
-    assert key.startswith(glob_prefix(pattern)) or not matches
+    assert bool(glob_regex(pattern, "match_glob").match(key)) is matches
+    assert key.startswith(literal_prefix(pattern)) or not matches
 
 
 # ---------------------------------------------------------------- mapped steps, directly

@@ -6,12 +6,10 @@ from datetime import datetime
 
 from airflow.sdk import DAG
 
-from cos_provider.operators.copy import (
-    CosCopyObjectOperator,
-    CosCopyPrefixOperator,
-    CosReplaceObjectMetadataOperator,
-)
+from cos_provider.operators.metadata import CosReplaceObjectMetadataOperator
 from cos_provider.operators.multipart import cos_multipart_copy_group
+from cos_provider.operators.object_copy import CosCopyObjectOperator
+from cos_provider.operators.prefix_copy import CosCopyPrefixOperator
 
 MiB = 1024 * 1024
 START = datetime(2026, 1, 1)

@@ -1,0 +1,27 @@
+"""Hook-level lineage: every hook method that reads or writes objects reports them.
+
+Reported through Airflow's hook lineage collector, so a ``@task`` that calls
+:class:`~cos_provider.hooks.cos.CosHook` directly gets the same ``cos://``
+assets as an operator. The collector is a no-op unless a lineage reader is
+registered, so this costs nothing by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cos_provider.assets.cos import asset_uri
+from cos_provider.client.operations import ObjectRef
+
+
+def report_lineage(hook: Any, inputs: Iterable[ObjectRef] = (), outputs: Iterable[ObjectRef] = ()) -> None:
+    try:
+        from airflow.sdk.lineage import get_hook_lineage_collector
+    except ImportError:  # pragma: no cover - Airflow < 3
+        return
+    collector = get_hook_lineage_collector()
+    for ref in inputs:
+        collector.add_input_asset(context=hook, uri=asset_uri(ref.bucket, ref.key))
+    for ref in outputs:
+        collector.add_output_asset(context=hook, uri=asset_uri(ref.bucket, ref.key))

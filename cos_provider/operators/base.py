@@ -1,0 +1,123 @@
+"""What every COS operator shares: the connection, the region, one cached hook.
+
+As amazon's ``AwsBaseOperator`` does, the base holds ``cos_conn_id`` and
+``region`` and builds the :class:`~cos_provider.hooks.cos.CosHook` once, on
+first use inside ``execute`` (never at DAG parse time). Subclasses stay thin:
+validate, call a hook method, shape the XCom. ``on_kill`` cancels whatever
+the hook is running, which aborts open multipart uploads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from cos_provider.client.operations import ObjectRef
+from cos_provider.client.params import COPY_PARAMS
+from cos_provider.client.uri import SCHEME
+from cos_provider.hooks.cos import CosHook
+
+POOL_MARGIN = 4
+"""HTTP connections beyond the copy concurrency (HEADs, Complete, aborts)."""
+
+OBJECT_PARAMS = (
+    "source_bucket_key",
+    "dest_bucket_key",
+    "source_bucket_name",
+    "dest_bucket_name",
+    "source_version_id",
+    "source_region",
+    "dest_region",
+)
+"""The source and destination of a one-object copy."""
+COPY_TEMPLATE_FIELDS = (
+    "metadata_directive",
+    "metadata",
+    "content_type",
+    "cache_control",
+    "content_disposition",
+    "content_encoding",
+    "expires",
+    "storage_class",
+    "acl",
+    "tagging",
+    "copy_source_if_match",
+    "copy_source_if_none_match",
+    "copy_source_if_modified_since",
+    "copy_source_if_unmodified_since",
+    "cos_conn_id",
+    "region",
+)
+OBJECT_TEMPLATE_FIELDS = (*OBJECT_PARAMS, *COPY_TEMPLATE_FIELDS)
+
+
+class CosBaseOperator(BaseOperator):
+    """Base of the COS operators.
+
+    :param cos_conn_id: The Tencent COS connection.
+    :param region: Overrides the connection's region.
+    """
+
+    ui_color = "#d6eaf8"
+
+    def __init__(self, *, cos_conn_id: str = "cos_default", region: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cos_conn_id = cos_conn_id
+        self.region = region
+
+    @property
+    def pool_size(self) -> int | None:
+        """HTTP connections the hook keeps; subclasses that copy in parallel size it to their concurrency."""
+        return None
+
+    @cached_property
+    def hook(self) -> CosHook:
+        return CosHook(self.cos_conn_id, region=self.region or None, pool_size=self.pool_size)
+
+    def keep(self, arguments: dict[str, Any], names: Sequence[str]) -> None:
+        """Store each of ``names`` from ``arguments`` (``locals()`` of ``__init__``) as an attribute.
+
+        Airflow reads an operator's parameters from its ``__init__``
+        signature, so each operator spells them out there; storing them goes
+        by the shared name tuples, so adding a copy parameter means adding it
+        to a signature and to one tuple.
+        """
+        for name in names:
+            setattr(self, name, arguments[name])
+
+    def values(self, names: Sequence[str]) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in names}
+
+    def copy_params(self) -> dict[str, Any]:
+        return self.values(COPY_PARAMS)
+
+    def on_kill(self) -> None:
+        if "hook" in self.__dict__:
+            self.log.warning("Task killed: cancelling the copy and aborting its upload")
+            self.hook.cancel()
+
+
+def openlineage_facets(inputs: Sequence[ObjectRef], outputs: Sequence[ObjectRef]) -> Any:
+    """An ``OperatorLineage``, or ``None`` when the OpenLineage provider is not installed."""
+    if not inputs and not outputs:
+        return None
+    try:
+        from airflow.providers.common.compat.openlineage.facet import Dataset
+        from airflow.providers.openlineage.extractors import OperatorLineage
+    except ImportError:
+        return None
+    return OperatorLineage(
+        inputs=[Dataset(namespace=f"{SCHEME}://{r.bucket}", name=r.key) for r in inputs],
+        outputs=[Dataset(namespace=f"{SCHEME}://{r.bucket}", name=r.key) for r in outputs],
+    )
+
+
+def refs_of(outcome: Any) -> tuple[ObjectRef, ObjectRef]:
+    """The source and destination a :class:`~cos_provider.client.copy.CopyOutcome` names."""
+    from cos_provider.client.uri import parse_cos_url
+
+    bucket, key = parse_cos_url(outcome.source_uri, "source_uri")
+    return ObjectRef(bucket, key, outcome.source_version_id), ObjectRef(outcome.bucket, outcome.key)
