@@ -98,6 +98,39 @@ def object_ref(
     return ObjectRef(full, key, version_id or None, region or None)
 
 
+def copy_refs(
+    naming: BucketNaming,
+    source_bucket_key: Any,
+    dest_bucket_key: Any,
+    *,
+    source_bucket_name: Any = None,
+    dest_bucket_name: Any = None,
+    source_version_id: str | None = None,
+    source_region: str | None = None,
+    dest_region: str | None = None,
+) -> tuple[ObjectRef, ObjectRef]:
+    """The source and destination of a one-object copy; the destination bucket defaults to the source's."""
+    source = object_ref(
+        naming,
+        source_bucket_key,
+        source_bucket_name,
+        version_id=source_version_id,
+        region=source_region,
+        key_field="source_bucket_key",
+        bucket_field="source_bucket_name",
+    )
+    dest = object_ref(
+        naming,
+        dest_bucket_key,
+        dest_bucket_name,
+        region=dest_region,
+        key_field="dest_bucket_key",
+        bucket_field="dest_bucket_name",
+        default_bucket=source.bucket,
+    )
+    return source, dest
+
+
 def attributes(values: Mapping[str, Any]) -> ObjectAttributes:
     """ObjectAttributes from parameters, each checked under its own name."""
     attrs = ObjectAttributes(**{name: values.get(name) for name in ATTRIBUTE_PARAMS})

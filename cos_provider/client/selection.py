@@ -9,7 +9,7 @@ waiting for ``data/*.csv`` and the copy that follows it select the same keys.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from cos_provider.client import validation
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.globbing import glob_regex, literal_prefix
 from cos_provider.client.models import ListedObject
+from cos_provider.client.operations import ObjectRef
 
 SELECTORS = ("prefix", "match_glob", "keys")
 
@@ -79,3 +80,55 @@ class Selection:
 
     def key_list(self) -> Sequence[str]:
         return self.keys
+
+
+Pair = tuple[ObjectRef, ObjectRef, ListedObject | None]
+
+
+@dataclass(frozen=True)
+class CopyMapping:
+    """Where each selected source goes; built by :meth:`of`, which validates before any request."""
+
+    selection: Selection
+    source_bucket: str
+    dest_bucket: str
+    dest_prefix: str | None
+    source_region: str | None
+    dest_region: str | None
+
+    @classmethod
+    def of(
+        cls,
+        selection: Selection,
+        source_bucket: str,
+        dest_bucket: str,
+        *,
+        dest_prefix: Any = None,
+        source_region: str | None = None,
+        dest_region: str | None = None,
+        directive: str = "Copy",
+    ) -> CopyMapping:
+        if dest_prefix is not None and not isinstance(dest_prefix, str):
+            raise CosValidationError("dest_prefix", f"must be a string, got {type(dest_prefix).__name__}")
+        if dest_prefix:
+            validation.validate_key(dest_prefix, "dest_prefix")
+        # Bucket names are unique across regions, so the same name is the same bucket.
+        if source_bucket == dest_bucket and selection.maps_to_itself(dest_prefix) and directive != "Replaced":
+            raise CosValidationError(
+                "metadata_directive",
+                "must be 'Replaced' when source and destination are the same objects "
+                "(same bucket and dest_prefix maps every key to itself)",
+            )
+        return cls(selection, source_bucket, dest_bucket, dest_prefix, source_region, dest_region)
+
+    def pairs(self, list_source: Callable[[str, str], Iterable[ListedObject]]) -> Iterator[Pair]:
+        """(source, destination, listing entry) lazily; ``list_source(bucket, prefix)`` is only called for a listing."""
+        sel = self.selection
+        if sel.mode == "keys":
+            entries: Iterable[tuple[str, ListedObject | None]] = ((k, None) for k in sel.keys)
+        else:
+            entries = ((obj.key, obj) for obj in sel.filter(list_source(self.source_bucket, sel.prefix)))
+        for key, entry in entries:
+            src = ObjectRef(self.source_bucket, key, None, self.source_region)
+            dst = ObjectRef(self.dest_bucket, sel.dest_key(key, self.dest_prefix), None, self.dest_region)
+            yield src, dst, entry

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cos_provider.client.client import CosClient
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import DOMAIN_MYQCLOUD, Endpoint
-from cos_provider.client.errors import CosValidationError
+from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
 from cos_provider.client.retry import RetryPolicy
 from cos_provider.client.transport import TransportConfig
 from cos_provider.get_provider_info import CONN_FIELDS, CONN_TYPE
@@ -112,3 +113,55 @@ class ConnectionSettings:
         )
         app_id = get("app_id")
         return cls(credentials, endpoint, transport, str(app_id) if app_id else None, get("bucket"))
+
+
+def check_connection(settings: ConnectionSettings, client: CosClient) -> tuple[bool, str]:
+    """One real signed request, and the fix a human should make if it fails.
+
+    Lists the region's buckets (checks the keys and the clock), then, when
+    the connection names a bucket, HEADs it (checks region and APPID).
+    """
+    region = settings.endpoint.region
+    try:
+        count = len(client.list_buckets(region=region))
+        if settings.bucket:
+            client.head_bucket(settings.bucket)
+            return True, (
+                f"Connected: credentials accepted ({count} bucket(s) in region {region}) "
+                f"and bucket {client.bucket(settings.bucket)} is reachable."
+            )
+        return True, f"Connected: credentials accepted ({count} bucket(s) in region {region})."
+    except CosValidationError as exc:
+        return False, f"Connection settings are invalid: {exc}"
+    except CosServiceError as exc:
+        return False, explain_service_error(exc, bucket=settings.bucket, region=region)
+    except CosTransportError as exc:
+        endpoint = settings.endpoint
+        where = endpoint.connect_address or endpoint.base_url(endpoint.service_host())
+        return (
+            False,
+            f"Cannot reach COS at {where}: {exc}. Check the region, domain, connect address and network.",
+        )
+    except CosError as exc:
+        return False, f"COS request failed: {exc}"
+
+
+def explain_service_error(
+    exc: CosServiceError, *, bucket: str | None = None, region: str | None = None
+) -> str:
+    """Turn an error into the fix a human should make."""
+    text = f"{exc.code} {exc.message}"
+    rid = f" (request id {exc.request_id})" if exc.request_id else ""
+    if "InvalidAccessKeyId" in text:
+        return f"The SecretId is not known to COS: check the connection's SecretId{rid}."
+    if "SignatureDoesNotMatch" in text:
+        return f"The SecretKey does not match the SecretId: check the connection's SecretKey{rid}."
+    if "RequestTimeTooSkewed" in text or "expired" in text.lower():
+        return f"COS rejected the request time: this machine's clock is off; sync it (NTP){rid}."
+    if "Token" in exc.code:
+        return f"The session token is missing, wrong or expired: refresh the temporary credentials{rid}."
+    if exc.code == "NoSuchBucket" or (exc.status == 404 and bucket):
+        return f"Bucket {bucket!r} was not found in region {region!r}: check the bucket name, APPID and region{rid}."
+    if exc.status == 403:
+        return f"Access denied: the credentials lack permission ({exc.code}){rid}."
+    return f"COS answered {exc}"

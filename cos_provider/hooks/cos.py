@@ -21,18 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from cos_provider.client import limits, params, validation
+from cos_provider.client import limits, params
 from cos_provider.client.client import CosClient
-from cos_provider.client.copy import CopyEngine, CopyOutcome, MultipartSession
+from cos_provider.client.copy import CopyEngine, CopyOutcome, MultipartSession, mapped
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Batch
-from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
-from cos_provider.client.etag import same_etag
+from cos_provider.client.errors import CosValidationError
 from cos_provider.client.metadata import MetadataChange, replace_metadata
 from cos_provider.client.models import ListedObject, ObjectInfo
+from cos_provider.client.moves import delete_moved_source
 from cos_provider.client.operations import ObjectRef
-from cos_provider.client.selection import Selection
+from cos_provider.client.selection import CopyMapping, Selection
 from cos_provider.get_provider_info import CONN_TYPE, HOOK_NAME, UI_FIELD_BEHAVIOUR
-from cos_provider.hooks.connection import ConnectionSettings
+from cos_provider.hooks.connection import ConnectionSettings, check_connection
 from cos_provider.hooks.lineage import report_lineage
 
 if TYPE_CHECKING:
@@ -259,39 +259,6 @@ class CosHook(BaseHook):
 
     # ------------------------------------------------------------ copies
 
-    def _copy_refs(
-        self,
-        client: CosClient,
-        source_bucket_key: str,
-        dest_bucket_key: str,
-        source_bucket_name: str | None,
-        dest_bucket_name: str | None,
-        source_version_id: str | None,
-        source_region: str | None,
-        dest_region: str | None,
-    ) -> tuple[ObjectRef, ObjectRef]:
-        # With the client in the destination's region, an unnamed source region is the connection's.
-        src_region = source_region or (self.region if dest_region else None)
-        source = params.object_ref(
-            client,
-            source_bucket_key,
-            source_bucket_name,
-            version_id=source_version_id,
-            region=src_region,
-            key_field="source_bucket_key",
-            bucket_field="source_bucket_name",
-        )
-        dest = params.object_ref(
-            client,
-            dest_bucket_key,
-            dest_bucket_name,
-            region=dest_region,
-            key_field="dest_bucket_key",
-            bucket_field="dest_bucket_name",
-            default_bucket=source.bucket,
-        )
-        return source, dest
-
     def copy_object(
         self,
         source_bucket_key: str,
@@ -320,15 +287,15 @@ class CosHook(BaseHook):
             copy_params, multipart_threshold=multipart_threshold, concurrency=concurrency
         )
         client = self.client_for(dest_region)
-        source, dest = self._copy_refs(
+        source, dest = params.copy_refs(
             client,
             source_bucket_key,
             dest_bucket_key,
-            source_bucket_name,
-            dest_bucket_name,
-            source_version_id,
-            source_region,
-            dest_region,
+            source_bucket_name=source_bucket_name,
+            dest_bucket_name=dest_bucket_name,
+            source_version_id=source_version_id,
+            source_region=source_region or (self.region if dest_region else None),
+            dest_region=dest_region,
         )
         with self._engine(client, logger) as engine:
             engine.validate(source, dest, options)
@@ -336,24 +303,9 @@ class CosHook(BaseHook):
                 raise CosValidationError("move", "cannot move an object onto itself")
             outcome = engine.copy(source, dest, options)
         if move:
-            self._delete_source(client, source, outcome, logger or self.log)
+            delete_moved_source(client, source, outcome, logger or self.log)
         report_lineage(self, [source], [dest])
         return outcome
-
-    def _delete_source(self, client: CosClient, source: ObjectRef, outcome: CopyOutcome, log: Any) -> None:
-        """The delete half of a move, only if the source is still what was copied."""
-        if source.version_id:
-            client.delete_object(source.bucket, source.key, source.version_id)
-            log.info("Moved: deleted source version %s of %s", source.version_id, source.uri())
-            return
-        current = client.head_object(source.bucket, source.key, region=source.region)
-        if not same_etag(current.etag, outcome.source_etag):
-            raise CosError(
-                f"{source.uri()} changed after it was copied (ETag {outcome.source_etag} -> {current.etag}); "
-                "the copy is done but the source was NOT deleted"
-            )
-        client.delete_object(source.bucket, source.key)
-        log.info("Moved: deleted source %s", source.uri())
 
     def replace_metadata(
         self,
@@ -435,38 +387,21 @@ class CosHook(BaseHook):
             concurrency_field="part_concurrency",
         )
         params.check_sizes(concurrency=concurrency)
-        selection = Selection.of(prefix, match_glob, keys)
         client = self.client_for(dest_region)
         src_bucket = params.bucket_name(client, source_bucket, "source_bucket")
-        dst_bucket = params.bucket_name(client, dest_bucket or src_bucket, "dest_bucket")
-        if dest_prefix:
-            validation.validate_key(dest_prefix, "dest_prefix")
-        if (
-            src_bucket == dst_bucket
-            and selection.maps_to_itself(dest_prefix)
-            and options.directive != "Replaced"
-        ):
-            raise CosValidationError(
-                "metadata_directive",
-                "must be 'Replaced' when source and destination are the same objects "
-                "(same bucket and dest_prefix maps every key to itself)",
-            )
-        src_region = source_region or (self.region if dest_region else None)
-
-        def pairs() -> Iterator[tuple[ObjectRef, ObjectRef, ListedObject | None]]:
-            if selection.mode == "keys":
-                listed: Iterable[tuple[str, ListedObject | None]] = ((k, None) for k in selection.keys)
-            else:
-                listing = self.client_for(src_region).iter_objects(src_bucket, prefix=selection.prefix)
-                listed = ((obj.key, obj) for obj in selection.filter(listing))
-            for key, entry in listed:
-                src = ObjectRef(src_bucket, key, None, src_region)
-                dst = ObjectRef(dst_bucket, selection.dest_key(key, dest_prefix), None, dest_region or None)
-                yield src, dst, entry
-
+        mapping = CopyMapping.of(
+            Selection.of(prefix, match_glob, keys),
+            src_bucket,
+            params.bucket_name(client, dest_bucket or src_bucket, "dest_bucket"),
+            dest_prefix=dest_prefix,
+            source_region=source_region or (self.region if dest_region else None),
+            dest_region=dest_region,
+            directive=options.directive,
+        )
+        lister = self.client_for(mapping.source_region)
         with self._engine(client, logger) as engine:
             result = engine.copy_many(
-                pairs(),
+                mapping.pairs(lambda bucket, prefix: lister.iter_objects(bucket, prefix=prefix)),
                 options,
                 concurrency=concurrency,
                 replace=replace,
@@ -503,28 +438,18 @@ class CosHook(BaseHook):
         total = min(batches * part_concurrency, MAX_CONCURRENCY)
         options = params.copy_options(copy_params, multipart_threshold=0, concurrency=total)
         client = self.client_for(dest_region)
-        source, dest = self._copy_refs(
+        source, dest = params.copy_refs(
             client,
             source_bucket_key,
             dest_bucket_key,
-            source_bucket_name,
-            dest_bucket_name,
-            source_version_id,
-            source_region,
-            dest_region,
+            source_bucket_name=source_bucket_name,
+            dest_bucket_name=dest_bucket_name,
+            source_version_id=source_version_id,
+            source_region=source_region or (self.region if dest_region else None),
+            dest_region=dest_region,
         )
         with self._engine(client, logger) as engine:
-            engine.validate(source, dest, options)
-            session = engine.start_multipart(source, dest, options)
-        planned = session.plan.batches(batches)
-        (logger or self.log).info(
-            "Planned %d parts of %d bytes in %d batches for upload %s (%d parts already copied)",
-            session.plan.part_count,
-            session.part_size,
-            len(planned),
-            session.upload_id,
-            len(session.resumed_parts),
-        )
+            session, planned = mapped.start_for_batches(engine, source, dest, options, batches)
         report_lineage(self, [source], [dest])
         return MultipartCopyStart(session, planned)
 
@@ -544,30 +469,16 @@ class CosHook(BaseHook):
         returns ``{part_number: (etag, crc64 or None)}``.
         """
         session = params.as_session(session)
-        numbers = list(part_numbers)
         params.check_sizes(concurrency=concurrency)
-        log = logger or self.log
         with self._engine(self.client_for(session.dest.region), logger) as engine:
-            existing = engine.existing_parts(session, numbers)
-            todo = [n for n in numbers if n not in existing]
-            if existing:
-                log.info(
-                    "%d of the batch's %d parts were copied by an earlier try", len(existing), len(numbers)
-                )
-            results = engine.copy_parts(
+            return mapped.copy_batch(
+                engine,
                 session,
-                todo,
-                concurrency,
+                part_numbers,
+                concurrency=concurrency,
                 progress_interval=progress_interval,
-                abort_on_failure=False,
                 label=label,
-                reused_parts=len(existing),
-                reused_bytes=sum(p.size for p in existing.values()),
             )
-        out: dict[int, tuple[str, int | None]] = {}
-        for n in numbers:
-            out[n] = (results[n].etag, results[n].crc64) if n in results else (existing[n].etag, None)
-        return out
 
     def complete_multipart_copy(
         self,
@@ -579,19 +490,11 @@ class CosHook(BaseHook):
     ) -> CopyOutcome:
         """Complete after checking the parts' combined CRC64, then verify size and CRC64 against the source."""
         session = params.as_session(session)
-        log = logger or self.log
         client = self.client_for(session.dest.region)
         with self._engine(client, logger) as engine:
-            outcome = engine.finish_multipart(session, parts, parts_copied=len(parts))
-        log.info(
-            "Completed %s: %d bytes in %d parts, CRC64 %s verified",
-            outcome.dest_uri,
-            outcome.size,
-            outcome.part_count,
-            outcome.crc64,
-        )
+            outcome = mapped.complete(engine, session, parts)
         if move:
-            self._delete_source(client, session.source, outcome, log)
+            delete_moved_source(client, session.source, outcome, logger or self.log)
         report_lineage(self, [session.source], [session.dest])
         return outcome
 
@@ -606,57 +509,9 @@ class CosHook(BaseHook):
     # ------------------------------------------------------------ the Test button
 
     def test_connection(self) -> tuple[bool, str]:
-        """Make one real signed request and say what to fix if it fails.
-
-        Lists the region's buckets (checks the keys and the clock), then, when
-        the connection names a bucket, HEADs it (checks region and APPID).
-        """
+        """Make one real signed request and say what to fix if it fails (the UI's Test button)."""
         try:
             settings = self.settings
-            client = self.conn
-            count = len(client.list_buckets(region=settings.endpoint.region))
-            if settings.bucket:
-                client.head_bucket(settings.bucket)
-                return True, (
-                    f"Connected: credentials accepted ({count} bucket(s) in region {settings.endpoint.region}) "
-                    f"and bucket {client.bucket(settings.bucket)} is reachable."
-                )
-            return (
-                True,
-                f"Connected: credentials accepted ({count} bucket(s) in region {settings.endpoint.region}).",
-            )
         except CosValidationError as exc:
             return False, f"Connection settings are invalid: {exc}"
-        except CosServiceError as exc:
-            return False, explain_service_error(exc, self)
-        except CosTransportError as exc:
-            endpoint = self.settings.endpoint
-            where = endpoint.connect_address or endpoint.base_url(endpoint.service_host())
-            return (
-                False,
-                f"Cannot reach COS at {where}: {exc}. Check the region, domain, connect address and network.",
-            )
-        except CosError as exc:
-            return False, f"COS request failed: {exc}"
-
-
-def explain_service_error(exc: CosServiceError, hook: CosHook) -> str:
-    """Turn an error into the fix a human should make."""
-    text = f"{exc.code} {exc.message}"
-    rid = f" (request id {exc.request_id})" if exc.request_id else ""
-    if "InvalidAccessKeyId" in text:
-        return f"The SecretId is not known to COS: check the connection's SecretId{rid}."
-    if "SignatureDoesNotMatch" in text:
-        return f"The SecretKey does not match the SecretId: check the connection's SecretKey{rid}."
-    if "RequestTimeTooSkewed" in text or "expired" in text.lower():
-        return f"COS rejected the request time: this machine's clock is off; sync it (NTP){rid}."
-    if "Token" in exc.code:
-        return f"The session token is missing, wrong or expired: refresh the temporary credentials{rid}."
-    if exc.code == "NoSuchBucket" or (exc.status == 404 and hook.settings.bucket):
-        return (
-            f"Bucket {hook.settings.bucket!r} was not found in region {hook.region!r}: "
-            f"check the bucket name, APPID and region{rid}."
-        )
-    if exc.status == 403:
-        return f"Access denied: the credentials lack permission ({exc.code}){rid}."
-    return f"COS answered {exc}"
+        return check_connection(settings, self.conn)

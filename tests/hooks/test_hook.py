@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from cos_provider.client.errors import CosServiceError, CosValidationError
-from cos_provider.hooks.cos import CosHook, explain_service_error
+from cos_provider.hooks.connection import explain_service_error
+from cos_provider.hooks.cos import CosHook
 from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
 
 FULL_EXTRA = {
@@ -175,5 +176,5 @@ def test_test_connection_unreachable(monkeypatch):
     ],
 )
 def test_explanations(monkeypatch, code, message, advice):
-    hook = CosHook(set_conn(monkeypatch, extra={"region": REGION}))
-    assert advice in explain_service_error(CosServiceError(403, code, message, request_id="r1"), hook)
+    error = CosServiceError(403, code, message, request_id="r1")
+    assert advice in explain_service_error(error, region=REGION)
