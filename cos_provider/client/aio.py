@@ -123,6 +123,11 @@ class AsyncTransport:
 
     @property
     def trust_env(self) -> bool:
+        """Whether proxy settings from the environment apply (never with a connect address).
+
+        Only tests read it; it exposes the httpx setting the shards share,
+        which they could otherwise reach only through private state.
+        """
         return self._shards[0].trust_env
 
     async def aclose(self) -> None:
@@ -334,7 +339,11 @@ async def shared_client(
 
 
 def shared_client_count() -> int:
-    """How many shared clients are open in the running loop (for tests and benchmarks)."""
+    """How many shared clients are open in the running loop.
+
+    Only tests use it, to prove that triggers release their shared client;
+    the registry itself stays private.
+    """
     return len(_SHARED.get(asyncio.get_running_loop(), {}))
 
 

@@ -129,10 +129,6 @@ class CosServiceError(CosError):
     def is_not_found(self) -> bool:
         return self.status == 404
 
-    @property
-    def is_precondition_failed(self) -> bool:
-        return self.status == 412 or self.code == "PreconditionFailed"
-
 
 def error_from_response(
     status: int, headers: Mapping[str, str], body: bytes, method: str = ""

@@ -88,7 +88,6 @@ def prepare(
     endpoint: Endpoint,
     *,
     now: Callable[[], float] = time.time,
-    extra_headers: Mapping[str, str] | None = None,
 ) -> PreparedRequest:
     """Build the URL and signed headers for one attempt of ``request``."""
     host = (
@@ -102,8 +101,6 @@ def prepare(
 
     headers: dict[str, str] = {"Host": host}
     headers.update(request.headers)
-    if extra_headers:
-        headers.update(extra_headers)
     if credentials.token:
         headers["x-cos-security-token"] = credentials.token
     if request.method in ("PUT", "POST", "DELETE") or request.body:
@@ -123,11 +120,3 @@ def prepare(
         start + CLOCK_SKEW_ALLOWANCE + SIGNATURE_LIFETIME,
     )
     return PreparedRequest(request.method, url, headers, request.body)
-
-
-REDACTED_HEADERS = frozenset({"authorization", "x-cos-security-token"})
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy safe to log: credentials replaced with ``***``."""
-    return {k: ("***" if k.lower() in REDACTED_HEADERS else v) for k, v in headers.items()}
