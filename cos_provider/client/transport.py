@@ -16,12 +16,11 @@ from typing import TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
 from cos_provider.client.errors import CosTransportError, error_from_response
-from cos_provider.client.protocol import Call, CosRequest, RawResponse, prepare
+from cos_provider.client.protocol import Call, CosRequest, Headers, RawResponse, prepare
 from cos_provider.client.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -126,5 +125,5 @@ class SyncTransport:
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
             raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
-        response = RawResponse(resp.status_code, CaseInsensitiveDict(resp.headers), body)
+        response = RawResponse(resp.status_code, Headers(resp.headers), body)
         return finish(call, response, request, attempt, time.monotonic() - started)
