@@ -13,6 +13,7 @@ import jsonschema
 from cos_provider.get_provider_info import CONN_FIELDS, get_provider_info
 
 AIRFLOW_DIR = Path(airflow.__file__).parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_provider_info_passes_airflows_schema():
@@ -53,6 +54,8 @@ def test_airflow_cli_lists_provider_and_hook(tmp_path):
         "AIRFLOW_HOME": str(tmp_path),
         "PATH": str(Path(sys.executable).parent),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # The code under test, not whichever checkout the editable install points at.
+        "PYTHONPATH": str(REPO_ROOT),
     }
     airflow_bin = str(Path(sys.executable).parent / "airflow")
     providers = subprocess.run(
