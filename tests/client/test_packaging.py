@@ -1,4 +1,4 @@
-"""The distribution declares what the package imports.
+"""The distribution declares what the package imports, and ships what type checkers need.
 
 Airflow happens to install most of what this package imports, so a missing
 declaration works on every machine until Airflow drops or caps one of them.
@@ -9,8 +9,13 @@ ships in the wheel and runs from it) so that the list cannot rot.
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
+from email.parser import Parser
 from functools import cache
 from importlib.metadata import distribution, packages_distributions
 from pathlib import Path
@@ -22,6 +27,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 import cos_provider
+from scripts.dev import UV_VERSION
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -257,3 +263,61 @@ def test_the_lock_was_refreshed_after_the_last_dependency_change():
 
 def test_the_package_version_is_the_distributions():
     assert cos_provider.__version__ == PROJECT["version"]
+
+
+# ------------------------------------------------------------------ the wheel
+
+
+def test_py_typed_marker_is_in_the_packaged_tree():
+    marker = PACKAGE_DIR / "py.typed"
+    assert marker.is_file() and marker.read_bytes() == b""
+    assert PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["cos_provider"]
+
+
+def find_uv() -> str | None:
+    """uv on PATH, or the pinned one that ``scripts/dev.py`` installs next to the environment."""
+    candidates = [
+        shutil.which("uv"),
+        ROOT / ".cache" / f"uv-{UV_VERSION}" / "bin" / "uv",
+        Path(sys.prefix).parent / ".cache" / f"uv-{UV_VERSION}" / "bin" / "uv",
+    ]
+    return next((str(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    uv = find_uv()
+    if uv is None:
+        pytest.skip("uv is not installed (python3 scripts/dev.py setup installs it)")
+    out = tmp_path_factory.mktemp("wheel")
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    # Offline: the build backend is in uv's cache since the environment was set up.
+    subprocess.run(
+        [uv, "build", "--wheel", "--offline", "--quiet", "--out-dir", str(out), str(ROOT)],
+        check=True,
+        env=env,
+        timeout=120,
+    )
+    (built,) = out.glob("*.whl")
+    with zipfile.ZipFile(built) as zf:
+        yield zf
+
+
+def test_wheel_ships_py_typed_and_every_module(wheel):
+    names = set(wheel.namelist())
+    assert "cos_provider/py.typed" in names
+    sources = {
+        p.relative_to(ROOT).as_posix() for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts
+    }
+    assert {n for n in names if n.endswith(".py")} == sources
+    assert not [n for n in names if n.startswith(("tests/", "bench/", "scripts/")) or n.endswith(".pyc")]
+
+
+def test_wheel_metadata_declares_the_dependencies(wheel):
+    (metadata_name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    metadata = Parser().parsestr(wheel.read(metadata_name).decode())
+    extras = PROJECT["optional-dependencies"]
+    assert sorted(metadata.get_all("Requires-Dist")) == sorted(
+        [*PROJECT["dependencies"], *(f"{r}; extra == '{e}'" for e, reqs in extras.items() for r in reqs)]
+    )
+    assert metadata.get_all("Provides-Extra") == list(extras)
