@@ -11,6 +11,18 @@ from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
 
 EP = Endpoint(region="ap-beijing")
+CONDITION_HEADERS = {
+    "if_match": "x-cos-copy-source-If-Match",
+    "if_none_match": "x-cos-copy-source-If-None-Match",
+    "if_modified_since": "x-cos-copy-source-If-Modified-Since",
+    "if_unmodified_since": "x-cos-copy-source-If-Unmodified-Since",
+}
+CONDITION_VALUES = {  # what test_condition_pairs gives, as sent: ETags quoted, dates in HTTP form
+    "if_match": '"e"',
+    "if_none_match": '"e"',
+    "if_modified_since": "Mon, 01 Jan 2024 00:00:00 GMT",
+    "if_unmodified_since": "Mon, 01 Jan 2024 00:00:00 GMT",
+}
 SRC = ObjectRef("src-1250000000", "a.txt")
 DST = ObjectRef("dst-1250000000", "b.txt")
 
@@ -55,9 +67,8 @@ def test_condition_pairs(given, ok):
     conditions = CopyConditions(**given)
     if ok:
         call = ops.copy_object(SRC, DST, EP, conditions=conditions)
-        assert call.request.headers[
-            "x-cos-copy-source-If-Match" if "if_match" in given else "x-cos-copy-source-If-None-Match"
-        ]
+        sent = {k: v for k, v in call.request.headers.items() if k.startswith("x-cos-copy-source-If-")}
+        assert sent == {CONDITION_HEADERS[name]: CONDITION_VALUES[name] for name in given}
     else:
         err = error_of(ops.copy_object, SRC, DST, EP, conditions=conditions)
         assert "If-Match with If-Unmodified-Since" in err.rule
@@ -103,7 +114,12 @@ def test_same_object_needs_replaced():
     )
     assert call.request.headers["x-cos-metadata-directive"] == "Replaced"
     # A named source version is a different object: restoring it in place is allowed.
-    ops.copy_object(ObjectRef(SRC.bucket, SRC.key, "v1"), SRC, EP)
+    restore = ops.copy_object(ObjectRef(SRC.bucket, SRC.key, "v1"), SRC, EP).request
+    assert (restore.method, restore.bucket, restore.key) == ("PUT", SRC.bucket, SRC.key)
+    assert restore.headers["x-cos-copy-source"] == (
+        "src-1250000000.cos.ap-beijing.myqcloud.com/a.txt?versionId=v1"
+    )
+    assert restore.headers["x-cos-metadata-directive"] == "Copy"
 
 
 def test_copy_directive_refuses_new_metadata():
