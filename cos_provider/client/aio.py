@@ -30,7 +30,6 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from requests.structures import CaseInsensitiveDict
 
 from cos_provider.client import operations as ops
 from cos_provider.client.client import BucketNaming
@@ -39,7 +38,7 @@ from cos_provider.client.endpoints import Endpoint
 from cos_provider.client.errors import CosError
 from cos_provider.client.models import BucketInfo, ListedObject, ObjectInfo, ObjectsPage, PutResult
 from cos_provider.client.operations import ObjectAttributes
-from cos_provider.client.protocol import Call, PreparedRequest, RawResponse, prepare
+from cos_provider.client.protocol import Call, Headers, PreparedRequest, RawResponse, prepare
 from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer
 
 T = TypeVar("T")
@@ -123,6 +122,11 @@ class AsyncTransport:
 
     @property
     def trust_env(self) -> bool:
+        """Whether proxy settings from the environment apply (never with a connect address).
+
+        Only tests read it; it exposes the httpx setting the shards share,
+        which they could otherwise reach only through private state.
+        """
         return self._shards[0].trust_env
 
     async def aclose(self) -> None:
@@ -161,7 +165,7 @@ class AsyncTransport:
         except httpx.RequestError as exc:
             timed_out = isinstance(exc, httpx.TimeoutException)
             raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
-        response = RawResponse(resp.status_code, CaseInsensitiveDict(resp.headers.items()), resp.content)
+        response = RawResponse(resp.status_code, Headers(resp.headers.items()), resp.content)
         return finish(call, response, request, attempt, time.monotonic() - started)
 
 
@@ -334,7 +338,11 @@ async def shared_client(
 
 
 def shared_client_count() -> int:
-    """How many shared clients are open in the running loop (for tests and benchmarks)."""
+    """How many shared clients are open in the running loop.
+
+    Only tests use it, to prove that triggers release their shared client;
+    the registry itself stays private.
+    """
     return len(_SHARED.get(asyncio.get_running_loop(), {}))
 
 

@@ -22,7 +22,3 @@ class Credentials:
             raise ValueError("secret_id must not be empty")
         if not self.secret_key:
             raise ValueError("secret_key must not be empty")
-
-    @property
-    def is_temporary(self) -> bool:
-        return bool(self.token)

@@ -14,7 +14,6 @@ from urllib.parse import quote, unquote, urlsplit
 
 from cos_provider.client.errors import CosValidationError
 
-_BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _APPID = re.compile(r"^[0-9]{1,20}$")
 _REGION = re.compile(r"^[a-z0-9-]+$")
 _FULL_BUCKET = re.compile(r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P<appid>[0-9]{1,20})$")

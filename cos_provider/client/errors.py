@@ -8,8 +8,12 @@ through :func:`raise_for_response`, so "200 is not success" is decided once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from cos_provider.client import xmlcodec
+
+if TYPE_CHECKING:
+    from typing import Self  # Python 3.11+; the package supports 3.10
 
 # COS reports auth failures either as the Code or, on its troubleshooting
 # pages, as the Message of an AccessDenied; match both.
@@ -27,7 +31,23 @@ TRANSIENT_CODES = frozenset({"InternalError", "SlowDown", "ServiceUnavailable", 
 
 
 class CosError(Exception):
-    """Base of every error this package raises."""
+    """Base of every error this package raises.
+
+    A transport records which call failed and on which attempt (see
+    :meth:`during`), so retry logs and callers can name it without parsing
+    the message. Errors raised before anything is sent keep the defaults.
+    """
+
+    cos_request: str = ""
+    """``Operation bucket/key`` of the call that failed (no secrets); empty if none was sent."""
+    attempt: int = 0
+    """The attempt (from 1) that raised this; 0 if no request was sent."""
+
+    def during(self, cos_request: str, attempt: int) -> Self:
+        """Record the call and attempt this error came from; returns ``self`` so it can be raised."""
+        self.cos_request = cos_request
+        self.attempt = attempt
+        return self
 
 
 class CosValidationError(CosError, ValueError):
@@ -108,10 +128,6 @@ class CosServiceError(CosError):
     @property
     def is_not_found(self) -> bool:
         return self.status == 404
-
-    @property
-    def is_precondition_failed(self) -> bool:
-        return self.status == 412 or self.code == "PreconditionFailed"
 
 
 def error_from_response(

@@ -10,6 +10,8 @@ from typing import Any
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, _AsDict):  # a page's objects, parts or uploads
+        return value.to_dict()
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):

@@ -9,11 +9,9 @@ transport ever chooses which headers to sign.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
-
-from requests.structures import CaseInsensitiveDict
 
 from cos_provider.client import signing
 from cos_provider.client.credentials import Credentials
@@ -50,10 +48,40 @@ class CosRequest:
         return f"{self.operation} {target}".rstrip()
 
 
+class Headers(Mapping[str, str]):
+    """Response headers, looked up case-insensitively as HTTP requires.
+
+    The parsers read headers through this type, not through the HTTP
+    library's own, so this module and :mod:`operations` stay independent of
+    ``requests`` and ``httpx``; each transport copies its response's headers
+    in. Names keep the case they arrived in; of repeated names the last wins.
+    """
+
+    __slots__ = ("_by_lower",)
+
+    def __init__(self, headers: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        self._by_lower: dict[str, tuple[str, str]] = {name.lower(): (name, value) for name, value in pairs}
+
+    def __getitem__(self, name: str) -> str:
+        return self._by_lower[name.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._by_lower.values())
+
+    def __len__(self) -> int:
+        return len(self._by_lower)
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+
 @dataclass(frozen=True)
 class RawResponse:
+    """What a transport got back, before any parsing: filled by the transports."""
+
     status: int
-    headers: CaseInsensitiveDict[str]
+    headers: Headers
     body: bytes
 
     @property
@@ -88,7 +116,6 @@ def prepare(
     endpoint: Endpoint,
     *,
     now: Callable[[], float] = time.time,
-    extra_headers: Mapping[str, str] | None = None,
 ) -> PreparedRequest:
     """Build the URL and signed headers for one attempt of ``request``."""
     host = (
@@ -102,8 +129,6 @@ def prepare(
 
     headers: dict[str, str] = {"Host": host}
     headers.update(request.headers)
-    if extra_headers:
-        headers.update(extra_headers)
     if credentials.token:
         headers["x-cos-security-token"] = credentials.token
     if request.method in ("PUT", "POST", "DELETE") or request.body:
@@ -123,11 +148,3 @@ def prepare(
         start + CLOCK_SKEW_ALLOWANCE + SIGNATURE_LIFETIME,
     )
     return PreparedRequest(request.method, url, headers, request.body)
-
-
-REDACTED_HEADERS = frozenset({"authorization", "x-cos-security-token"})
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy safe to log: credentials replaced with ``***``."""
-    return {k: ("***" if k.lower() in REDACTED_HEADERS else v) for k, v in headers.items()}

@@ -13,7 +13,7 @@ from typing import Any
 
 import tenacity
 
-from cos_provider.client.errors import CosServiceError, CosTransportError
+from cos_provider.client.errors import CosError, CosServiceError, CosTransportError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class RetryPolicy:
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        what = getattr(exc, "cos_request", "request")
+        what = (exc.cos_request if isinstance(exc, CosError) else "") or "request"
         delay = state.next_action.sleep if state.next_action else 0.0
         log.warning(
             "COS %s failed (attempt %d of %d): %s; retrying in %.2fs",

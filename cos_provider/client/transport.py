@@ -16,12 +16,11 @@ from typing import TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
-from cos_provider.client.errors import CosError, CosTransportError, error_from_response
-from cos_provider.client.protocol import Call, CosRequest, RawResponse, prepare
+from cos_provider.client.errors import CosTransportError, error_from_response
+from cos_provider.client.protocol import Call, CosRequest, Headers, RawResponse, prepare
 from cos_provider.client.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -39,14 +38,9 @@ class TransportConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
-def tag_error(exc: CosError, request: CosRequest, attempt: int) -> CosError:
-    """Attach what was being done, so retry logs and callers can say it."""
-    exc.cos_request = request.describe()  # type: ignore[attr-defined]
-    exc.attempt = attempt  # type: ignore[attr-defined]
-    return exc
-
-
-def no_answer(request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool) -> CosError:
+def no_answer(
+    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool
+) -> CosTransportError:
     """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed."""
     kind = "timed out" if timed_out else "connection failed"
     error = CosTransportError(
@@ -55,7 +49,7 @@ def no_answer(request: CosRequest, url: str, attempt: int, exc: Exception, *, ti
         url=url,
         attempts=attempt,
     )
-    return tag_error(error, request, attempt)
+    return error.during(request.describe(), attempt)
 
 
 def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float) -> T:
@@ -70,7 +64,7 @@ def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: i
         response.request_id or "-",
     )
     if error is not None:
-        raise tag_error(error, request, attempt)
+        raise error.during(request.describe(), attempt)
     return call.parse(response)
 
 
@@ -131,5 +125,5 @@ class SyncTransport:
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
             raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
-        response = RawResponse(resp.status_code, CaseInsensitiveDict(resp.headers), body)
+        response = RawResponse(resp.status_code, Headers(resp.headers), body)
         return finish(call, response, request, attempt, time.monotonic() - started)

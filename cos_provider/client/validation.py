@@ -16,7 +16,6 @@ from cos_provider.client import limits
 from cos_provider.client.errors import CosValidationError
 
 _META_NAME = re.compile(r"^[a-z0-9-]+$")
-_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
 _FORBIDDEN_KEY_CHARS = {chr(c) for c in range(0x00, 0x20)} | {"\x7f"}
 
 
@@ -160,12 +159,3 @@ def validate_range(first: int, last: int, field: str = "copy_source_range") -> s
     if last - first + 1 > limits.MAX_PART_SIZE:
         raise CosValidationError(field, f"spans more than {limits.MAX_PART_SIZE} bytes (5 GB)")
     return f"bytes={first}-{last}"
-
-
-def parse_range(value: str, field: str = "copy_source_range") -> tuple[int, int]:
-    m = _RANGE.match(value.strip())
-    if not m:
-        raise CosValidationError(field, f"must look like 'bytes=first-last', got {value!r}")
-    first, last = int(m.group(1)), int(m.group(2))
-    validate_range(first, last, field)
-    return first, last

@@ -4,6 +4,8 @@ import pytest
 
 from cos_provider.client.endpoints import (
     Endpoint,
+    ParsedCopySource,
+    ParsedHost,
     copy_source,
     full_bucket_name,
     object_path,
@@ -83,7 +85,22 @@ def test_copy_source_round_trip():
 
 
 def test_parse_host_forms():
-    assert parse_host("b-1.cos.ap-guangzhou.myqcloud.com:8080").region == "ap-guangzhou"
-    assert parse_host("b-1.cos.ap-guangzhou.tencentcos.cn").domain == "tencentcos.cn"
-    assert parse_host("b-1.cos.accelerate.myqcloud.com").accelerate
+    assert parse_host("b-1.cos.ap-guangzhou.myqcloud.com:8080") == ParsedHost(
+        "b-1", "ap-guangzhou", "myqcloud.com", False
+    )
+    assert parse_host("B-1.cos-internal.ap-guangzhou.tencentcos.cn") == ParsedHost(
+        "b-1", "ap-guangzhou", "tencentcos.cn", False
+    )
+    assert parse_host("b-1.cos.accelerate.myqcloud.com") == ParsedHost("b-1", None, "myqcloud.com", True)
     assert parse_host("example.com") is None
+    assert parse_host("b-1.cos.ap-guangzhou.example.com") is None
+
+
+def test_parse_copy_source_forms():
+    parsed = parse_copy_source("https://B-1.cos.ap-beijing.myqcloud.com/a%2Bb+c")
+    assert parsed == ParsedCopySource("b-1.cos.ap-beijing.myqcloud.com", "b-1", "ap-beijing", "a+b+c", None)
+    other = parse_copy_source("files.example.com/k?VersionId=v%201")
+    assert (other.bucket, other.region, other.key, other.version_id) == (None, None, "k", "v 1")
+    for bad in ("b-1.cos.ap-beijing.myqcloud.com", "b-1.cos.ap-beijing.myqcloud.com/", "/k"):
+        with pytest.raises(ValueError, match="copy source must be"):
+            parse_copy_source(bad)

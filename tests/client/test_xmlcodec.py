@@ -23,14 +23,24 @@ def test_copy_part_and_initiate_and_complete():
         7,
     )
     assert (part.part_number, part.etag, part.crc64) == (7, '"e"', None)
+    assert part.last_modified == datetime(2017, 9, 4, 4, 45, 45, tzinfo=timezone.utc)
     init = xmlcodec.parse_initiate_result(
         b"<InitiateMultipartUploadResult><Bucket>b-1</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>"
     )
-    assert init.upload_id == "u1"
+    assert (init.bucket, init.key, init.upload_id) == ("b-1", "k", "u1")
     done = xmlcodec.parse_complete_result(
         b'<CompleteMultipartUploadResult><Location>b-1.cos.r.myqcloud.com/k</Location><Bucket>b-1</Bucket><Key>k</Key><ETag>"x-2"</ETag></CompleteMultipartUploadResult>'
     )
-    assert done.etag == '"x-2"'
+    assert (done.location, done.bucket, done.key, done.etag) == (
+        "b-1.cos.r.myqcloud.com/k",
+        "b-1",
+        "k",
+        '"x-2"',
+    )
+    with pytest.raises(xmlcodec.XmlDecodeError, match="no UploadId"):
+        xmlcodec.parse_initiate_result(
+            b"<InitiateMultipartUploadResult><Bucket>b-1</Bucket></InitiateMultipartUploadResult>"
+        )
 
 
 def test_namespaced_bodies_parse():
@@ -47,7 +57,7 @@ def test_wrong_root_is_rejected():
 
 def test_entities_are_not_expanded():
     body = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><CopyPartResult><ETag>&e;</ETag></CopyPartResult>'
-    assert "root:" not in xmlcodec.parse_copy_part_result(body, 1).etag
+    assert xmlcodec.parse_copy_part_result(body, 1).etag == ""
 
 
 def test_list_parts_url_encoded_and_paginated():
@@ -110,8 +120,26 @@ def test_error_in_200_body_is_an_error():
 def test_success_is_not_an_error_and_headless_errors_get_a_code():
     assert error_from_response(200, {}, b"<CopyObjectResult/>") is None
     assert error_from_response(204, {}, b"") is None
+    assert error_from_response(206, {}, b"<Error") is None  # object bytes that merely look like XML
     err = error_from_response(404, {"x-cos-request-id": "r"}, b"")
     assert err is not None and err.code == "NoSuchResource" and err.request_id == "r"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "transient"),
+    [
+        (403, "AccessDenied", False),
+        (412, "PreconditionFailed", False),
+        (503, "ServiceUnavailable", True),
+        (418, "HTTP418", False),
+    ],
+)
+def test_errors_without_a_body_are_named_by_status(status, code, transient):
+    err = error_from_response(status, {"x-cos-trace-id": "t"}, b"not xml", method="HEAD")
+    assert err is not None
+    assert (err.status, err.code, err.message, err.trace_id, err.method) == (status, code, "", "t", "HEAD")
+    assert err.is_transient is transient
+    assert str(err) == f"COS error {status} {code} (method=HEAD, trace_id=t)"
 
 
 @pytest.mark.parametrize(

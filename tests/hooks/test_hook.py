@@ -6,11 +6,13 @@ import json
 import logging
 
 import pytest
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from cos_provider.client.errors import CosServiceError, CosValidationError
+from cos_provider.get_provider_info import CONN_FIELDS, get_provider_info
 from cos_provider.hooks.connection import explain_service_error
 from cos_provider.hooks.cos import CosHook
-from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
+from tests.conftest import APP_ID, BUCKETS, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
 
 FULL_EXTRA = {
     "region": "ap-shanghai",
@@ -38,6 +40,7 @@ def set_conn(monkeypatch, conn_id="cos_test", login=SECRET_ID, password=SECRET_K
 
 
 def test_reads_every_connection_field(monkeypatch):
+    assert set(FULL_EXTRA) == set(CONN_FIELDS)  # a new form field must be read here too
     hook = CosHook(set_conn(monkeypatch, extra=FULL_EXTRA))
     s = hook.settings
     assert (s.credentials.secret_id, s.credentials.secret_key, s.credentials.token) == (
@@ -83,9 +86,26 @@ def test_explicit_arguments_win(monkeypatch):
     assert s.endpoint.connect_address == "http://127.0.0.1:2"
 
 
-def test_connection_is_fetched_lazily():
-    hook = CosHook("does_not_exist")  # no error yet: DAG parsing must not hit the secrets backend
-    with pytest.raises(Exception, match="does_not_exist"):
+def test_connection_is_fetched_lazily(monkeypatch):
+    fetched: list[str] = []
+    real = CosHook.get_connection
+
+    def counting(conn_id):
+        fetched.append(conn_id)
+        return real(conn_id)
+
+    monkeypatch.setattr(CosHook, "get_connection", staticmethod(counting))
+    hook = CosHook(set_conn(monkeypatch, extra={"region": REGION}))
+    assert fetched == []  # DAG parsing builds hooks; it must not hit the secrets backend
+    assert hook.settings is hook.settings
+    with hook.get_conn() as client:
+        assert client is hook.conn
+    assert fetched == ["cos_test"]  # once, however often settings and the client are used
+
+
+def test_a_missing_connection_is_named_when_first_used():
+    hook = CosHook("does_not_exist")
+    with pytest.raises(AirflowNotFoundException, match="does_not_exist"):
         _ = hook.settings
 
 
@@ -120,6 +140,14 @@ def test_ui_field_behaviour_classmethod_matches_provider_info():
     behaviour = CosHook.get_ui_field_behaviour()
     assert behaviour["relabeling"] == {"login": "SecretId", "password": "SecretKey"}
     assert set(behaviour["hidden_fields"]) == {"host", "port", "schema"}
+    (conn_type,) = get_provider_info()["connection-types"]
+    info = conn_type["ui-field-behaviour"]
+    assert behaviour == {
+        "hidden_fields": info["hidden-fields"],
+        "relabeling": info["relabeling"],
+        "placeholders": info["placeholders"],
+    }
+    assert (CosHook.conn_type, CosHook.hook_name) == (conn_type["connection-type"], conn_type["hook-name"])
 
 
 # ------------------------------------------------------------------ against the emulator
@@ -131,24 +159,45 @@ def conn_to(monkeypatch, cos, password=SECRET_KEY, **extra):
     return set_conn(monkeypatch, "cos_emu", password=password, extra=base)
 
 
+def requests_made(cos):
+    return cos.counters()["requests"]
+
+
+# The emulator's GET Service lists every bucket, whatever the region.
 def test_test_connection_succeeds(cos, monkeypatch):
     ok, message = CosHook(conn_to(monkeypatch, cos, bucket="src")).test_connection()
     assert ok, message
-    assert SRC_BUCKET in message and "credentials accepted" in message
+    assert message == (
+        f"Connected: credentials accepted ({len(BUCKETS)} bucket(s) in region {REGION}) and bucket {SRC_BUCKET} is reachable."
+    )
+    assert requests_made(cos) == {"GetService": {"200": 1}, "HeadBucket": {"200": 1}}
+
+
+def test_test_connection_without_a_bucket_only_lists(cos, monkeypatch):
+    ok, message = CosHook(conn_to(monkeypatch, cos)).test_connection()
+    assert (ok, message) == (
+        True,
+        f"Connected: credentials accepted ({len(BUCKETS)} bucket(s) in region {REGION}).",
+    )
+    assert requests_made(cos) == {"GetService": {"200": 1}}
 
 
 def test_test_connection_wrong_key(cos, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     ok, message = CosHook(conn_to(monkeypatch, cos, password="wrong-secret-key")).test_connection()
     assert not ok
-    assert "SecretKey does not match" in message
+    assert message.startswith("The SecretKey does not match the SecretId: check the connection's SecretKey")
     assert "wrong-secret-key" not in message and "wrong-secret-key" not in caplog.text
+    assert requests_made(cos) == {"GetService": {"403": 1}}  # an auth error is not retried
 
 
 def test_test_connection_missing_bucket_says_check_region(cos, monkeypatch):
     ok, message = CosHook(conn_to(monkeypatch, cos, bucket="nosuch")).test_connection()
     assert not ok
-    assert "nosuch" in message and "region" in message
+    assert message.startswith(
+        f"Bucket 'nosuch' was not found in region '{REGION}': check the bucket name, APPID and region"
+    )
+    assert requests_made(cos) == {"GetService": {"200": 1}, "HeadBucket": {"404": 1}}
 
 
 def test_test_connection_unreachable(monkeypatch):
@@ -163,7 +212,7 @@ def test_test_connection_unreachable(monkeypatch):
     )
     ok, message = CosHook(conn).test_connection()
     assert not ok
-    assert message.startswith("Cannot reach COS at http://127.0.0.1:9")
+    assert message.startswith("Cannot reach COS at http://127.0.0.1:9: COS GetService connection failed")
 
 
 @pytest.mark.parametrize(
@@ -176,5 +225,14 @@ def test_test_connection_unreachable(monkeypatch):
     ],
 )
 def test_explanations(monkeypatch, code, message, advice):
-    error = CosServiceError(403, code, message, request_id="r1")
-    assert advice in explain_service_error(error, region=REGION)
+    explanation = explain_service_error(CosServiceError(403, code, message, request_id="r1"), region=REGION)
+    assert advice in explanation
+    assert explanation.endswith("(request id r1).")
+
+
+def test_explanations_of_permission_and_other_errors():
+    assert explain_service_error(CosServiceError(403, "AccessDenied"), region=REGION) == (
+        "Access denied: the credentials lack permission (AccessDenied)."
+    )
+    other = CosServiceError(409, "BucketAlreadyExists", "taken")
+    assert explain_service_error(other, region=REGION) == f"COS answered {other}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -10,14 +11,45 @@ from pathlib import Path
 import airflow
 import jsonschema
 
-from cos_provider.get_provider_info import CONN_FIELDS, get_provider_info
+from cos_provider.get_provider_info import CONN_FIELDS, PACKAGE_NAME, get_provider_info
+from cos_provider.hooks.cos import CosHook
 
 AIRFLOW_DIR = Path(airflow.__file__).parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def resolve(dotted: str) -> object:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def test_provider_info_passes_airflows_schema():
     schema = json.loads((AIRFLOW_DIR / "provider_info.schema.json").read_text())
-    jsonschema.validate(get_provider_info(), schema)
+    info = get_provider_info()
+    jsonschema.validate(info, schema)
+    assert info["package-name"] == PACKAGE_NAME
+    (conn,) = info["connection-types"]
+    assert (conn["connection-type"], conn["hook-class-name"]) == (
+        "tencent_cos",
+        "cos_provider.hooks.cos.CosHook",
+    )
+    assert info["asset-uris"] == info["dataset-uris"]
+    assert [a["schemes"] for a in info["asset-uris"]] == [["cos"]]
+
+
+def test_every_dotted_path_in_provider_info_resolves():
+    """The schema checks shapes only; a renamed module or function would pass it and fail at discovery."""
+    info = get_provider_info()
+    (conn,) = info["connection-types"]
+    assert resolve(conn["hook-class-name"]) is CosHook
+    for kind in ("hooks", "operators", "sensors", "triggers"):
+        modules = [m for entry in info[kind] for m in entry["python-modules"]]
+        assert modules, kind
+        for module in modules:
+            importlib.import_module(module)
+    for uris in info["asset-uris"]:
+        for role in ("handler", "factory", "to_openlineage_converter"):
+            assert callable(resolve(uris[role])), uris[role]
 
 
 def test_field_behaviour_passes_airflows_schema():
@@ -53,6 +85,8 @@ def test_airflow_cli_lists_provider_and_hook(tmp_path):
         "AIRFLOW_HOME": str(tmp_path),
         "PATH": str(Path(sys.executable).parent),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # The code under test, not whichever checkout the editable install points at.
+        "PYTHONPATH": str(REPO_ROOT),
     }
     airflow_bin = str(Path(sys.executable).parent / "airflow")
     providers = subprocess.run(
