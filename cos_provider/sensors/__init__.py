@@ -1,1 +1,1 @@
-"""COS sensors (:mod:`.cos`) and the mode-independent logic they share with their triggers (:mod:`.watch`)."""
+"""COS sensors (:mod:`.cos`); what they watch lives in :mod:`cos_provider.client.watch`."""

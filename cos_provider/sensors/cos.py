@@ -6,16 +6,16 @@ How the modes are kept identical:
   (:meth:`CosPollingTrigger.make_watch`) on the sync client; the trigger runs the
   same watch on the async client, built from the same JSON parameters.
 * **One cadence.** ``_get_next_poke_interval`` (poke/reschedule) and the trigger
-  both call :func:`~cos_provider.sensors.watch.next_poke_interval` (Airflow's own
+  both call :func:`~cos_provider.client.watch.next_poke_interval` (Airflow's own
   formula, backoff and jitter included). Deferrable mode pokes once in the
   worker, then hands the trigger the poke count and the time of that first
   poke, so the deadline (``timeout``) and every wait are those of poke mode.
 * **One decision.** ``check_fn`` and the XCom are applied in the worker in every
   mode (``poke()`` or ``execute_complete()``), through one signature inspection
-  (:func:`~cos_provider.sensors.watch.check_fn_kwargs`). If ``check_fn`` says no
+  (:func:`~cos_provider.client.watch.call_check_fn`). If ``check_fn`` says no
   after a deferral, the sensor defers again.
 * **One error policy.** Errors are classified once
-  (:func:`~cos_provider.sensors.watch.classify`). Bad credentials, missing
+  (:func:`~cos_provider.client.watch.classify`). Bad credentials, missing
   buckets and other errors that waiting cannot fix raise
   ``AirflowFailException`` at once (no retries, no waiting out the timeout);
   transient errors that outlived the client's retries fail the poke like any
@@ -44,8 +44,7 @@ from airflow.sdk.exceptions import (
 )
 
 from cos_provider.client.timestamps import to_datetime
-from cos_provider.hooks.cos import CosHook
-from cos_provider.sensors.watch import (
+from cos_provider.client.watch import (
     Outcome,
     Timing,
     WatchError,
@@ -57,6 +56,7 @@ from cos_provider.sensors.watch import (
     run_sync,
     validate_check_fn,
 )
+from cos_provider.hooks.cos import CosHook
 from cos_provider.triggers.cos import (
     CosObjectTrigger,
     CosObjectUpdatedTrigger,

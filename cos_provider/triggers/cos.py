@@ -4,7 +4,7 @@ Each trigger holds only a connection id and JSON parameters (``serialize()``
 never contains a secret); it resolves the connection itself, without blocking
 the loop, and polls through the async client
 (:mod:`cos_provider.client.aio`). The verdict of each poll is computed by the
-very same watch (:mod:`cos_provider.sensors.watch`) that the sensor's
+very same watch (:mod:`cos_provider.client.watch`) that the sensor's
 ``poke()`` uses, and the wait between polls by the same function, so a sensor
 behaves identically whether it pokes, reschedules or defers.
 
@@ -32,8 +32,7 @@ from typing import Any, ClassVar
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from cos_provider.client.timestamps import to_datetime
-from cos_provider.sensors.watch import (
-    TRANSIENT,
+from cos_provider.client.watch import (
     InactivityWatch,
     ObjectWatch,
     Timing,
@@ -185,7 +184,7 @@ class CosPollingTrigger(BaseTrigger):
                     outcome = await run_async(watch.plan(client.app_id, verified, state, time.time()), client)
                 except Exception as exc:
                     err = classify(exc, self.cos_conn_id)
-                    if err.kind != TRANSIENT or not self.silent_fail:
+                    if err.fail_fast or not self.silent_fail:
                         return {**err.to_event(), **self._progress(poke_count, state)}
                     self.log.warning("COS poll failed; silent_fail is set, polling on: %s", err.message)
                 else:

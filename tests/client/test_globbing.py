@@ -8,8 +8,8 @@ import pytest
 
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.globbing import glob_regex
+from cos_provider.client.watch import plans as watch
 from cos_provider.operators.copy import glob_to_regex
-from cos_provider.sensors import watch
 
 
 def test_copy_and_sensors_compile_the_same_regex():

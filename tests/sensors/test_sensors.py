@@ -22,8 +22,8 @@ from airflow.sdk.exceptions import (
     TaskDeferred,
 )
 
+from cos_provider.client.watch import steps as watch
 from cos_provider.emulator import FaultRule
-from cos_provider.sensors import watch
 from cos_provider.sensors.cos import (
     STATE_STORE_KEY,
     CosObjectSensor,

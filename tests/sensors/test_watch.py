@@ -1,5 +1,6 @@
-"""The pure parts shared by every mode: globs, targets, check_fn inspection,
-poke cadence (against Airflow's own implementation) and error classification."""
+"""The pure parts shared by every mode (:mod:`cos_provider.client.watch`): globs,
+targets, check_fn inspection, poke cadence (against Airflow's own
+implementation) and error classification."""
 
 from __future__ import annotations
 
@@ -13,20 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cos_provider.client.errors import CosServiceError, CosTransportError, CosValidationError
+from cos_provider.client.globbing import glob_regex, literal_prefix
 from cos_provider.client.timestamps import to_datetime
+from cos_provider.client.uri import parse_cos_url
+from cos_provider.client.watch import Target, Timing, WatchError, classify, next_poke_interval, parse_targets
+from cos_provider.client.watch.checkfn import check_fn_kwargs
 from cos_provider.sensors.cos import CosObjectSensor
-from cos_provider.sensors.watch import (
-    Target,
-    Timing,
-    WatchError,
-    check_fn_kwargs,
-    classify,
-    glob_regex,
-    literal_prefix,
-    next_poke_interval,
-    parse_cos_url,
-    parse_targets,
-)
 
 # ---------------------------------------------------------------- globs
 
