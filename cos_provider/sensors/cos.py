@@ -15,7 +15,9 @@ How the modes are kept identical:
   (:func:`~cos_provider.client.watch.call_check_fn`). If ``check_fn`` says no
   after a deferral, the sensor defers again.
 * **One error policy.** Errors are classified once
-  (:func:`~cos_provider.client.watch.classify`). Bad credentials, missing
+  (:func:`~cos_provider.client.watch.classify`, and
+  :func:`~cos_provider.client.watch.unusable_connection` before the first
+  request), with the advice of :mod:`cos_provider.client.explain`. Bad credentials, missing
   buckets and other errors that waiting cannot fix raise
   ``AirflowFailException`` at once (no retries, no waiting out the timeout);
   transient errors that outlived the client's retries fail the poke like any
@@ -54,6 +56,7 @@ from cos_provider.client.watch import (
     parse_target,
     parse_targets,
     run_sync,
+    unusable_connection,
     validate_check_fn,
 )
 from cos_provider.hooks.cos import CosHook
@@ -140,19 +143,13 @@ class CosBaseSensor(BaseSensorOperator):
 
     # ------------------------------------------------------------ poke
 
-    def _settings_error(self, exc: Exception) -> AirflowException:
-        err = classify(exc, self.cos_conn_id)
-        if err.kind == "service":
-            err = WatchError("invalid", f"Connection {self.cos_conn_id!r} cannot be used: {exc}")
-        return _exception(err)
-
     def evaluate(self, context: Context) -> Outcome:
         """Run the watch once on the sync client; raise the classified error on failure."""
         try:
             watch = self.trigger_class.make_watch(**self.watch_kwargs(context))
             client = self.hook.get_conn()
         except Exception as exc:
-            raise self._settings_error(exc) from exc
+            raise _exception(unusable_connection(exc, self.cos_conn_id)) from exc
         state = self.load_state(context)
         try:
             outcome = run_sync(watch.plan(client.app_id, self._verified_buckets, state, time.time()), client)

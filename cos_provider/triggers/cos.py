@@ -38,12 +38,12 @@ from cos_provider.client.watch import (
     Timing,
     UpdatedWatch,
     Watch,
-    WatchError,
     classify,
     next_poke_interval,
     parse_target,
     parse_targets,
     run_async,
+    unusable_connection,
 )
 
 DEFAULT_TIMEOUT = 7 * 24 * 3600.0
@@ -151,9 +151,7 @@ class CosPollingTrigger(BaseTrigger):
             watch = self.make_watch(**self.watch_kwargs())
             settings = await CosHook(self.cos_conn_id, region=self.region).aget_settings()
         except Exception as exc:
-            err = classify(exc, self.cos_conn_id)
-            if err.kind == "service":
-                err = WatchError("invalid", f"Connection {self.cos_conn_id!r} cannot be used: {exc}")
+            err = unusable_connection(exc, self.cos_conn_id)
             yield _event({**err.to_event(), **self._progress(self.poke_count, self.state)})
             return
 

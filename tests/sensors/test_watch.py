@@ -17,7 +17,15 @@ from cos_provider.client.errors import CosServiceError, CosTransportError, CosVa
 from cos_provider.client.globbing import glob_regex, literal_prefix
 from cos_provider.client.timestamps import to_datetime
 from cos_provider.client.uri import parse_cos_url
-from cos_provider.client.watch import Target, Timing, WatchError, classify, next_poke_interval, parse_targets
+from cos_provider.client.watch import (
+    Target,
+    Timing,
+    WatchError,
+    classify,
+    next_poke_interval,
+    parse_targets,
+    unusable_connection,
+)
 from cos_provider.client.watch.checkfn import check_fn_kwargs
 from cos_provider.sensors.cos import CosObjectSensor
 
@@ -214,3 +222,39 @@ def test_classify(exc, kind, text):
     assert text in err.message
     assert err.fail_fast is (kind != "transient")
     assert WatchError.from_event(err.to_event()).to_event() == err.to_event()
+
+
+def test_auth_messages_name_the_connection_and_the_fix():
+    err = classify(_service(403, "SignatureDoesNotMatch", "calc"), "cos_wrong")
+    assert err.message == (
+        "COS rejected the credentials of connection 'cos_wrong' (SignatureDoesNotMatch). "
+        "The SecretKey does not match the SecretId: check the connection's SecretKey (request id rid)."
+    )
+
+
+class NotFound(Exception):
+    """Stands in for whatever Airflow raises for a connection id it does not know."""
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind", "text"),
+    [
+        (NotFound("The conn_id `cos_x` isn't defined"), "invalid", "Connection 'cos_x' cannot be used"),
+        (CosValidationError("connection 'cos_x' login", "must hold the SecretId"), "invalid", "SecretId"),
+        (_service(403, "InvalidAccessKeyId"), "auth", "SecretId is not known"),
+        (CosTransportError("connection refused"), "transient", "could not be reached"),
+    ],
+)
+def test_unusable_connection(exc, kind, text):
+    """Before the first request nothing is COS's answer: an unknown error is an unusable connection."""
+    err = unusable_connection(exc, "cos_x")
+    assert (err.kind, err.fail_fast) == (kind, kind != "transient")
+    assert text in err.message
+
+
+def test_missing_bucket_is_named():
+    from cos_provider.client.watch.steps import no_bucket
+
+    err = no_bucket("nosuch-1250000000", _service(404, "NoSuchResource"))
+    assert (err.kind, err.code, err.http_status) == ("no_bucket", "NoSuchBucket", 404)
+    assert err.message.startswith("Bucket 'nosuch-1250000000' does not exist: check the bucket name")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from cos_provider.client.watch.checkfn import call_check_fn, validate_check_fn
 from cos_provider.client.watch.drive import Batch, Outcome, Plan, Step, Watch, run_async, run_sync
-from cos_provider.client.watch.errors import WatchError, classify
+from cos_provider.client.watch.errors import WatchError, classify, unusable_connection
 from cos_provider.client.watch.plans import InactivityWatch, ObjectWatch, UpdatedWatch
 from cos_provider.client.watch.targets import Target, parse_target, parse_targets
 from cos_provider.client.watch.timing import Timing, next_poke_interval
@@ -40,5 +40,6 @@ __all__ = [
     "parse_targets",
     "run_async",
     "run_sync",
+    "unusable_connection",
     "validate_check_fn",
 ]

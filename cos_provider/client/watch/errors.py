@@ -3,6 +3,7 @@
 A sensor in poke mode raises, a trigger sends an error event that the
 sensor turns back into an exception: both classify through here, so the
 same refusal fails fast (or not) with the same message wherever it happens.
+The advice in the messages comes from :mod:`cos_provider.client.explain`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cos_provider.client.errors import CosServiceError, CosTransportError, CosValidationError
+from cos_provider.client.explain import explain_service_error
 
 TRANSIENT = "transient"
 
@@ -70,31 +72,27 @@ def classify(exc: BaseException, conn_id: str = "") -> WatchError:
     def error(kind: str, message: str) -> WatchError:
         return WatchError(kind, message, code=exc.code, http_status=exc.status)
 
-    rid = f" (request id {exc.request_id})" if exc.request_id else ""
-    text = f"{exc.code} {exc.message}"
     if exc.is_transient:
         return error(TRANSIENT, f"COS kept failing: {exc}")
     if exc.is_auth_error:
-        if "InvalidAccessKeyId" in text:
-            why = "the SecretId is not known to COS"
-        elif "SignatureDoesNotMatch" in text:
-            why = "the SecretKey does not match the SecretId"
-        elif "Token" in exc.code:
-            why = "the session token is missing, wrong or expired"
-        elif "RequestTimeTooSkewed" in text or "expired" in text.lower():
-            why = "the request time was rejected; this machine's clock is off"
-        elif exc.code == "AccessDenied" and not exc.message:
-            what = getattr(exc, "cos_request", "") or exc.resource or "the request"
-            why = (
-                f"access denied to {what}; the answer has no detail (HEAD), so either the "
-                "SecretId/SecretKey are wrong or they lack permission"
-            )
-        else:
-            why = exc.message or exc.code
-        return error("auth", f"COS rejected the credentials{conn}: {why} ({exc.code}){rid}")
+        return error("auth", f"COS rejected the credentials{conn} ({exc.code}). {explain_service_error(exc)}")
     if exc.code == "NoSuchBucket":
-        return error("no_bucket", f"COS bucket does not exist: {exc}")
+        return error("no_bucket", explain_service_error(exc))
     return error("service", f"COS refused the request: {exc}")
 
 
-__all__ = ["TRANSIENT", "WatchError", "classify"]
+def unusable_connection(exc: BaseException, conn_id: str) -> WatchError:
+    """Why a poke could not even start: the connection or the parameters cannot be used.
+
+    Sensors and triggers both resolve the connection and build the watch
+    before asking COS anything. What fails there is not COS's answer (a
+    connection that does not exist, an extra that is not JSON, a bucket name
+    COS would refuse), and waiting cannot fix it, so it is ``invalid``.
+    """
+    error = classify(exc, conn_id)
+    if error.kind == "service":
+        return WatchError("invalid", f"Connection {conn_id!r} cannot be used: {exc}")
+    return error
+
+
+__all__ = ["TRANSIENT", "WatchError", "classify", "unusable_connection"]

@@ -12,12 +12,20 @@ from typing import Any, NoReturn
 
 from cos_provider.client import operations as ops
 from cos_provider.client.errors import CosServiceError
+from cos_provider.client.explain import explain_service_error
 from cos_provider.client.models import ListedObject
 from cos_provider.client.watch.drive import Step
 from cos_provider.client.watch.errors import WatchError
 
 BUCKET_RECHECK_SECONDS = 300.0
 """How long a bucket found to exist is trusted before a 404 makes us check it again."""
+
+
+def no_bucket(bucket: str, exc: CosServiceError) -> WatchError:
+    """The fail-fast error for a bucket COS says is not there."""
+    return WatchError(
+        "no_bucket", explain_service_error(exc, bucket=bucket), code="NoSuchBucket", http_status=404
+    )
 
 
 def check_bucket(bucket: str, verified: dict[str, float], now: float) -> Generator[Step, Any, None]:
@@ -35,13 +43,7 @@ def check_bucket(bucket: str, verified: dict[str, float], now: float) -> Generat
         yield ops.head_bucket(bucket)
     except CosServiceError as exc:
         if exc.is_not_found:
-            raise WatchError(
-                "no_bucket",
-                f"COS bucket {bucket!r} does not exist (or is in another region): "
-                "check the bucket name, APPID and region",
-                code="NoSuchBucket",
-                http_status=404,
-            ) from exc
+            raise no_bucket(bucket, exc) from exc
         yield from explain_denied(bucket, exc)
     verified[bucket] = now
 
@@ -51,7 +53,8 @@ def explain_denied(bucket: str, exc: CosServiceError) -> Generator[Step, Any, No
 
     A 403 to HEAD has no body, so a wrong SecretKey and a missing permission
     look alike. One GET with a body (a one-key listing of the bucket) tells
-    them apart; its error, if any, is raised instead.
+    them apart; its error, if any, is raised instead, for
+    :func:`~cos_provider.client.watch.errors.classify` to explain.
     """
     if exc.status == 403 and not exc.message:
         try:
@@ -75,11 +78,16 @@ def raise_failure(bucket: str, result: Any) -> Generator[Step, Any, None]:
 
 
 def list_all(bucket: str, prefix: str) -> Generator[Step, Any, list[ListedObject]]:
-    """Every object under ``prefix``, page after page."""
+    """Every object under ``prefix``, page after page; a 404 means the bucket is gone."""
     out: list[ListedObject] = []
     marker: str | None = ""
     while marker is not None:
-        page = yield ops.list_objects(bucket, prefix=prefix, marker=marker)
+        try:
+            page = yield ops.list_objects(bucket, prefix=prefix, marker=marker)
+        except CosServiceError as exc:
+            if exc.is_not_found:
+                raise no_bucket(bucket, exc) from exc
+            raise
         out.extend(page.objects)
         marker = page.next_page_marker
     return out
@@ -90,5 +98,6 @@ __all__ = [
     "check_bucket",
     "explain_denied",
     "list_all",
+    "no_bucket",
     "raise_failure",
 ]
