@@ -1,12 +1,18 @@
 """Deferrable COS triggers: the sensors' poke loop, run in the triggerer's event loop.
 
 Each trigger holds only a connection id and JSON parameters (``serialize()``
-never contains a secret); it resolves the connection itself, without blocking
-the loop, and polls through the async client
-(:mod:`cos_provider.client.aio`). The verdict of each poll is computed by the
-very same watch (:mod:`cos_provider.client.watch`) that the sensor's
-``poke()`` uses, and the wait between polls by the same function, so a sensor
-behaves identically whether it pokes, reschedules or defers.
+never contains a secret). It goes through :class:`~cos_provider.hooks.cos.CosHook`
+like every other user of the connection: ``aget_settings()`` resolves the
+connection without blocking the loop, through the same connection-to-settings
+step as the sensor's ``get_conn()``, and the async client built from those
+settings is shared by every trigger of the loop with the same settings
+(:func:`~cos_provider.client.aio.shared_client`), so a triggerer running
+thousands of triggers on one connection keeps one HTTP pool.
+
+The verdict of each poll is computed by the very same watch
+(:mod:`cos_provider.client.watch`) that the sensor's ``poke()`` uses, errors
+are classified by the same function, and the wait between polls by the same
+function, so a sensor behaves identically whether it pokes, reschedules or defers.
 
 Events (``TriggerEvent.payload``), all JSON:
 
@@ -15,9 +21,6 @@ Events (``TriggerEvent.payload``), all JSON:
 * ``{"status": "timeout", "message": ..., "poke_count": n, "started_at": t}`` when the
   sensor's ``timeout`` (counted from its first poke, ``started_at``) has passed;
 * ``{"status": "error", "kind": ..., "message": ..., "code": ..., "http_status": ...}``.
-
-Many triggers using one connection in one triggerer share one HTTP
-connection pool (:func:`~cos_provider.client.aio.shared_client`).
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from cos_provider.client.aio import shared_client
 from cos_provider.client.timestamps import to_datetime
 from cos_provider.client.watch import (
     InactivityWatch,
@@ -45,6 +50,7 @@ from cos_provider.client.watch import (
     run_async,
     unusable_connection,
 )
+from cos_provider.hooks.cos import ConnectionSettings, CosHook
 
 DEFAULT_TIMEOUT = 7 * 24 * 3600.0
 
@@ -76,7 +82,7 @@ class CosPollingTrigger(BaseTrigger):
     def __init__(
         self,
         *,
-        cos_conn_id: str = "cos_default",
+        cos_conn_id: str = CosHook.default_conn_name,
         region: str | None = None,
         poke_interval: float = 60.0,
         timeout: float = DEFAULT_TIMEOUT,
@@ -136,6 +142,11 @@ class CosPollingTrigger(BaseTrigger):
 
     # -- the loop
 
+    @cached_property
+    def hook(self) -> CosHook:
+        """The one way this trigger reaches the connection (built lazily: never on the DAG side)."""
+        return CosHook(self.cos_conn_id, region=self.region)
+
     def _progress(self, poke_count: int, state: dict[str, Any] | None) -> dict[str, Any]:
         return {
             "poke_count": poke_count,
@@ -145,11 +156,9 @@ class CosPollingTrigger(BaseTrigger):
         }
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from cos_provider.hooks.cos import CosHook
-
         try:
             watch = self.make_watch(**self.watch_kwargs())
-            settings = await CosHook(self.cos_conn_id, region=self.region).aget_settings()
+            settings = await self.hook.aget_settings()
         except Exception as exc:
             err = unusable_connection(exc, self.cos_conn_id)
             yield _event({**err.to_event(), **self._progress(self.poke_count, self.state)})
@@ -160,10 +169,8 @@ class CosPollingTrigger(BaseTrigger):
         payload = await self._poll(watch, settings)
         yield _event(payload)
 
-    async def _poll(self, watch: Watch, settings: Any) -> dict[str, Any]:
+    async def _poll(self, watch: Watch, settings: ConnectionSettings) -> dict[str, Any]:
         """Poll until done, failed or timed out; return the event's payload."""
-        from cos_provider.client.aio import shared_client
-
         timing = self.timing
         poke_count, state = self.poke_count, self.state
         verified = self.verified_buckets
@@ -287,10 +294,6 @@ class CosPrefixInactivityTrigger(CosPollingTrigger):
         cls, *, bucket: str, prefix: str, inactivity_period: float, min_objects: int, allow_delete: bool
     ) -> InactivityWatch:
         return InactivityWatch(bucket, prefix, float(inactivity_period), int(min_objects), bool(allow_delete))
-
-
-def event_is_final(event: Mapping[str, Any]) -> bool:
-    return event.get("status") in ("success", "timeout", "error")
 
 
 __all__ = [

@@ -5,15 +5,39 @@ view of an object (not through the client under test)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from airflow.sdk._shared.module_loading import import_string
 from airflow.sdk.exceptions import TaskDeferred
 from airflow.sdk.serde import deserialize, serialize
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fresh_import(module: str) -> list[str]:
+    """The ``cos_provider``/``airflow`` modules a new interpreter loads with ``import module``.
+
+    Run from this checkout (an installed copy of the package may be another one).
+    """
+    code = (
+        f"import sys, {module}\n"
+        "print('\\n'.join(sorted(m for m in sys.modules if m.split('.')[0] in ('airflow', 'cos_provider'))))"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
 
 
 def expected_record(emu: Any, bucket: str, key: str, with_metadata: bool = False) -> dict[str, Any]:

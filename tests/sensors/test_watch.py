@@ -28,6 +28,7 @@ from cos_provider.client.watch import (
 )
 from cos_provider.client.watch.checkfn import check_fn_kwargs
 from cos_provider.sensors.cos import CosObjectSensor
+from tests.sensors.support import fresh_import
 
 # ---------------------------------------------------------------- globs
 
@@ -258,3 +259,14 @@ def test_missing_bucket_is_named():
     err = no_bucket("nosuch-1250000000", _service(404, "NoSuchResource"))
     assert (err.kind, err.code, err.http_status) == ("no_bucket", "NoSuchBucket", 404)
     assert err.message.startswith("Bucket 'nosuch-1250000000' does not exist: check the bucket name")
+
+
+# ---------------------------------------------------------------- layering
+
+
+def test_the_watch_imports_no_airflow():
+    """The watch loads (in a fresh interpreter) without Airflow and without the layers above it."""
+    loaded = fresh_import("cos_provider.client.watch")
+    assert "cos_provider.client.watch.plans" in loaded
+    above = ("airflow", "cos_provider.hooks", "cos_provider.sensors", "cos_provider.triggers")
+    assert [m for m in loaded if m.split(".")[0] == "airflow" or m.startswith(above)] == []

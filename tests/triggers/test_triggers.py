@@ -18,8 +18,8 @@ from cos_provider.emulator import FaultRule
 from cos_provider.hooks.cos import CosHook
 from cos_provider.triggers import cos as triggers
 from cos_provider.triggers.cos import CosObjectTrigger, CosObjectUpdatedTrigger, CosPrefixInactivityTrigger
-from tests.conftest import APP_ID, SECRET_ID, SECRET_KEY, SRC_BUCKET, connection_json
-from tests.sensors.support import expected_record, first_event, roundtrip_trigger, run_trigger
+from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET, connection_json
+from tests.sensors.support import expected_record, first_event, fresh_import, roundtrip_trigger, run_trigger
 
 FAST: dict[str, Any] = {"poke_interval": 0.05, "timeout": 10}
 
@@ -244,6 +244,31 @@ def test_cadence_matches_base_sensor_with_backoff(cos, cos_connection, monkeypat
     expected = [op._get_next_poke_interval(started, lambda: 0.0, n) for n in range(1, 7)]
     assert sleeps == expected
     assert len(set(sleeps)) > 2  # it really backs off
+
+
+def test_the_trigger_reaches_the_connection_through_its_hook(cos, cos_connection, monkeypatch):
+    """Settings come from ``CosHook.aget_settings`` (with the trigger's region
+    override), once per run; the trigger never reads the connection itself."""
+    hooks: list[CosHook] = []
+    original = CosHook.aget_settings
+
+    async def recording(self: CosHook) -> Any:
+        hooks.append(self)
+        return await original(self)
+
+    monkeypatch.setattr(CosHook, "aget_settings", recording)
+    cos.put_object(SRC_BUCKET, "k", b"x")
+    trigger = CosObjectTrigger(targets=["cos://src/k"], region=REGION, **FAST)
+    assert run_trigger(trigger)["status"] == "success"
+    assert hooks == [trigger.hook]
+    assert (trigger.hook.cos_conn_id, trigger.hook.settings.endpoint.region) == ("cos_default", REGION)
+
+
+def test_triggers_do_not_import_the_sensors():
+    """Dependencies point down: sensors build on triggers, never the reverse."""
+    loaded = fresh_import("cos_provider.triggers.cos")
+    assert "cos_provider.client.watch" in loaded and "cos_provider.hooks.cos" in loaded
+    assert [m for m in loaded if m.startswith("cos_provider.sensors")] == []
 
 
 def test_connection_is_resolved_without_blocking_the_loop(cos, cos_connection, monkeypatch):
