@@ -10,9 +10,10 @@ settings is shared by every trigger of the loop with the same settings
 thousands of triggers on one connection keeps one HTTP pool.
 
 The verdict of each poll is computed by the very same watch
-(:mod:`cos_provider.client.watch`) that the sensor's ``poke()`` uses, errors
-are classified by the same function, and the wait between polls by the same
-function, so a sensor behaves identically whether it pokes, reschedules or defers.
+(:mod:`cos_provider.client.watch`) that the sensor's ``poke()`` uses, and
+errors are classified by the same function, so a sensor fails, succeeds and
+pushes alike whether it pokes, reschedules or defers. The wait between polls
+is :meth:`~cos_provider.client.watch.Timing.next_wait`.
 
 Events (``TriggerEvent.payload``), all JSON:
 
@@ -25,8 +26,6 @@ Events (``TriggerEvent.payload``), all JSON:
 
 from __future__ import annotations
 
-import asyncio
-import time
 from abc import abstractmethod
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -38,13 +37,14 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from cos_provider.client.aio import shared_client
 from cos_provider.client.timestamps import to_datetime
 from cos_provider.client.watch import (
+    SYSTEM_CLOCK,
+    Clock,
     InactivityWatch,
     ObjectWatch,
     Timing,
     UpdatedWatch,
     Watch,
     classify,
-    next_poke_interval,
     parse_target,
     parse_targets,
     run_async,
@@ -66,18 +66,18 @@ class CosPollingTrigger(BaseTrigger):
     :param region: Overrides the connection's region.
     :param poke_interval: Seconds between polls (as the sensor's ``poke_interval``).
     :param timeout: Seconds from ``started_at`` after which a ``timeout`` event fires.
-    :param exponential_backoff: Grow the interval as ``BaseSensorOperator`` does.
-    :param max_wait: Upper bound of the interval with backoff.
+    :param exponential_backoff: Double the wait after every poll (see ``Timing.next_wait``).
+    :param max_wait: Upper bound of the wait with backoff.
     :param started_at: Epoch seconds of the sensor's first poke (defaults to now).
     :param poke_count: Polls already made (the sensor pokes once before deferring),
-        so the first wait equals the one poke mode would make.
-    :param jitter_seed: ``"<dag_id>#<task_id>#<started_at>"``, the backoff jitter's input.
+        so backoff continues from where the sensor left it.
     :param silent_fail: Like the sensor's: transient errors are logged and polling goes on.
     :param state: What the watch carries from poll to poll (prefix inactivity).
     :param verified_buckets: Buckets known to exist (name -> epoch seconds), from the sensor.
     """
 
     watch_fields: ClassVar[tuple[str, ...]] = ()
+    clock: ClassVar[Clock] = SYSTEM_CLOCK
 
     def __init__(
         self,
@@ -90,7 +90,6 @@ class CosPollingTrigger(BaseTrigger):
         max_wait: float | None = None,
         started_at: float | None = None,
         poke_count: int = 1,
-        jitter_seed: str = "",
         silent_fail: bool = False,
         state: dict[str, Any] | None = None,
         verified_buckets: dict[str, float] | None = None,
@@ -102,9 +101,8 @@ class CosPollingTrigger(BaseTrigger):
         self.timeout = float(timeout)
         self.exponential_backoff = bool(exponential_backoff)
         self.max_wait = float(max_wait) if max_wait is not None else None
-        self.started_at = float(started_at) if started_at is not None else time.time()
+        self.started_at = float(started_at) if started_at is not None else self.clock.time()
         self.poke_count = int(poke_count)
-        self.jitter_seed = jitter_seed
         self.silent_fail = bool(silent_fail)
         self.state = state
         self.verified_buckets = dict(verified_buckets or {})
@@ -132,7 +130,6 @@ class CosPollingTrigger(BaseTrigger):
             **self.timing.to_dict(),
             "started_at": self.started_at,
             "poke_count": self.poke_count,
-            "jitter_seed": self.jitter_seed,
             "silent_fail": self.silent_fail,
             "state": self.state,
             "verified_buckets": self.verified_buckets,
@@ -160,8 +157,8 @@ class CosPollingTrigger(BaseTrigger):
             watch = self.make_watch(**self.watch_kwargs())
             settings = await self.hook.aget_settings()
         except Exception as exc:
-            err = unusable_connection(exc, self.cos_conn_id)
-            yield _event({**err.to_event(), **self._progress(self.poke_count, self.state)})
+            error = unusable_connection(exc, self.cos_conn_id)
+            yield _event({**error.to_event(), **self._progress(self.poke_count, self.state)})
             return
 
         # The event is yielded only after the shared client is released: a
@@ -171,7 +168,7 @@ class CosPollingTrigger(BaseTrigger):
 
     async def _poll(self, watch: Watch, settings: ConnectionSettings) -> dict[str, Any]:
         """Poll until done, failed or timed out; return the event's payload."""
-        timing = self.timing
+        timing, clock = self.timing, self.clock
         poke_count, state = self.poke_count, self.state
         verified = self.verified_buckets
         last_reason = None
@@ -179,19 +176,16 @@ class CosPollingTrigger(BaseTrigger):
             settings.credentials, settings.endpoint, settings.transport, app_id=settings.app_id
         ) as client:
             while True:
-                elapsed = time.time() - self.started_at
-                delay = next_poke_interval(
-                    timing, poke_count=poke_count, elapsed=elapsed, seed=self.jitter_seed
-                )
-                await asyncio.sleep(max(0.0, delay))
+                await clock.sleep(timing.next_wait(poke_count, clock.time() - self.started_at))
                 poke_count += 1
+                plan = watch.plan(client.app_id, verified, state, clock.time())
                 try:
-                    outcome = await run_async(watch.plan(client.app_id, verified, state, time.time()), client)
+                    outcome = await run_async(plan, client)
                 except Exception as exc:
-                    err = classify(exc, self.cos_conn_id)
-                    if err.fail_fast or not self.silent_fail:
-                        return {**err.to_event(), **self._progress(poke_count, state)}
-                    self.log.warning("COS poll failed; silent_fail is set, polling on: %s", err.message)
+                    error = classify(exc, self.cos_conn_id)
+                    if error.fail_fast or not self.silent_fail:
+                        return {**error.to_event(), **self._progress(poke_count, state)}
+                    self.log.warning("COS poll failed; silent_fail is set, polling on: %s", error.message)
                 else:
                     if outcome.state is not None:
                         state = outcome.state
@@ -204,7 +198,7 @@ class CosPollingTrigger(BaseTrigger):
                     if outcome.reason != last_reason:
                         self.log.info("Not yet: %s", outcome.reason)
                         last_reason = outcome.reason
-                elapsed = time.time() - self.started_at
+                elapsed = clock.time() - self.started_at
                 if elapsed > timing.timeout:
                     return {
                         "status": "timeout",

@@ -10,13 +10,14 @@ all three modes through ``dag.test()``.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from airflow.sdk.bases.sensor import BaseSensorOperator
 from airflow.sdk.exceptions import (
     AirflowFailException,
+    AirflowRescheduleException,
     AirflowSensorTimeout,
     AirflowSkipException,
     TaskDeferred,
@@ -24,8 +25,10 @@ from airflow.sdk.exceptions import (
 
 from cos_provider.client.watch import steps as watch
 from cos_provider.emulator import FaultRule
+from cos_provider.sensors.base import TRIGGER_GRACE
 from cos_provider.sensors.cos import (
     STATE_STORE_KEY,
+    CosBaseSensor,
     CosObjectSensor,
     CosObjectUpdatedSensor,
     CosPrefixInactivitySensor,
@@ -250,7 +253,7 @@ def test_deferrable_pokes_once_before_deferring(cos, cos_connection):
     assert op.execute(dict(CONTEXT)) == [expected_record(cos, SRC_BUCKET, "here")]
 
 
-def test_deferral_carries_the_remaining_timeout_and_cadence(cos, cos_connection):
+def test_deferral_carries_the_remaining_timeout_and_cadence(cos, cos_connection, fake_clock):
     op = CosObjectSensor(
         task_id="s",
         bucket=SRC_BUCKET,
@@ -261,11 +264,10 @@ def test_deferral_carries_the_remaining_timeout_and_cadence(cos, cos_connection)
         exponential_backoff=True,
         max_wait=30,
     )
-    before = time.time()
     with pytest.raises(TaskDeferred) as info:
         op.execute(dict(CONTEXT))
     trigger = info.value.trigger
-    assert before <= trigger.started_at <= time.time()
+    assert trigger.started_at == fake_clock.now  # the first poke, made in the worker
     assert trigger.poke_count == 1
     assert (trigger.poke_interval, trigger.timeout, trigger.exponential_backoff, trigger.max_wait) == (
         7,
@@ -273,10 +275,65 @@ def test_deferral_carries_the_remaining_timeout_and_cadence(cos, cos_connection)
         True,
         30,
     )
-    assert trigger.jitter_seed == f"{op.dag_id}#s#{trigger.started_at}"
-    # the framework's deadline is only a backstop behind the trigger's own
-    assert timedelta(seconds=100) < info.value.timeout <= timedelta(seconds=100 + 61 + 1)
+    # the framework's deadline is only a backstop behind the trigger's own, whose
+    # last poll may come one poke interval after the deadline
+    assert info.value.timeout == timedelta(seconds=100 + 7 + TRIGGER_GRACE)
     assert info.value.method_name == "execute_complete"
+
+
+# ---------------------------------------------------------------- cadence (Airflow's, in the worker)
+
+
+def test_sensors_leave_the_poke_cadence_to_airflow():
+    """Poke and reschedule waits are BaseSensorOperator's own, from the public parameters."""
+    for cls in (CosBaseSensor, CosObjectSensor, CosObjectUpdatedSensor, CosPrefixInactivitySensor):
+        assert cls._get_next_poke_interval is BaseSensorOperator._get_next_poke_interval
+
+
+def test_poke_mode_backoff_grows_up_to_max_wait_and_keeps_the_deadline(cos, cos_connection, fake_clock):
+    op = sensor(
+        "poke",
+        bucket=SRC_BUCKET,
+        key="never",
+        poke_interval=2,
+        exponential_backoff=True,
+        max_wait=20,
+        timeout=120.5,
+    )
+    with pytest.raises(AirflowSensorTimeout):
+        op.execute({})
+    sleeps = fake_clock.sleeps
+    capped = sleeps.index(20)
+    assert sleeps[: capped + 1] == sorted(sleeps[: capped + 1])  # grows ...
+    assert len(set(sleeps[: capped + 1])) > 2
+    assert max(sleeps) == 20  # ... up to max_wait
+    assert 120.5 < fake_clock.elapsed <= 120.5 + 20  # and the deadline holds
+    assert served(cos, "HeadObject") == len(sleeps) + 1
+
+
+class RescheduledTI:
+    """What ``BaseSensorOperator.execute`` asks of the task instance in reschedule mode."""
+
+    def get_first_reschedule_date(self, context: Any) -> None:
+        return None  # this is the first poke
+
+
+@pytest.mark.parametrize(("backoff", "low", "high"), [(False, 29, 31), (True, 1, 45 + 1)])
+def test_reschedule_mode_lets_airflow_pick_the_next_poke(cos, cos_connection, backoff, low, high):
+    op = sensor(
+        "poke",
+        bucket=SRC_BUCKET,
+        key="never",
+        mode="reschedule",
+        poke_interval=30,
+        exponential_backoff=backoff,
+        max_wait=45,
+        timeout=3600,
+    )
+    before = datetime.now(timezone.utc)
+    with pytest.raises(AirflowRescheduleException) as info:
+        op.execute({"ti": RescheduledTI()})
+    assert low <= (info.value.reschedule_date - before).total_seconds() <= high
 
 
 def test_default_deferrable_follows_airflow_config(monkeypatch):

@@ -1,15 +1,12 @@
 """The pure parts shared by every mode (:mod:`cos_provider.client.watch`): globs,
-targets, check_fn inspection, poke cadence (against Airflow's own
-implementation) and error classification."""
+targets, check_fn inspection, the deferred wait and error classification."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
-from airflow.sdk.bases.sensor import BaseSensorOperator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,12 +19,10 @@ from cos_provider.client.watch import (
     Timing,
     WatchError,
     classify,
-    next_poke_interval,
     parse_targets,
     unusable_connection,
 )
 from cos_provider.client.watch.checkfn import check_fn_kwargs
-from cos_provider.sensors.cos import CosObjectSensor
 from tests.sensors.support import fresh_import
 
 # ---------------------------------------------------------------- globs
@@ -100,6 +95,9 @@ def test_parse_targets():
     )
     assert parse_targets(None, "cos://b/k*", use_glob=True) == (Target("b", "k*", glob=True),)
     assert parse_targets("b", "k*", use_glob=False) == (Target("b", "k*", glob=False),)
+    # the scheme is case-insensitive, as everywhere cos:// URLs are read
+    assert parse_targets("src", "COS://dst/in/k.csv") == (Target("dst", "in/k.csv"),)
+    assert parse_targets(None, ["Cos://b/x"]) == (Target("b", "x"),)
     assert parse_cos_url("cos://b/x/y") == ("b", "x/y")
     for bad in ("cos://", "cos://b", "cos://b/", "s3://b/k"):
         with pytest.raises(CosValidationError):
@@ -138,60 +136,35 @@ def test_check_fn_kwargs():
     assert check_fn_kwargs(named, context) == {"ti": 1, "ds": 3}
 
 
-# ---------------------------------------------------------------- cadence
+# ---------------------------------------------------------------- the deferred wait
 
 
-@pytest.mark.parametrize("backoff", [False, True])
-@pytest.mark.parametrize("max_wait", [None, 40])
-def test_poke_cadence_is_airflows(backoff, max_wait):
-    """Our poke interval equals BaseSensorOperator's own, poke count by poke count."""
-    kwargs: dict[str, Any] = {
-        "task_id": "t",
-        "poke_interval": 3,
-        "timeout": 500,
-        "exponential_backoff": backoff,
-        "max_wait": max_wait,
-    }
-    ours = CosObjectSensor(bucket="b", key="k", **kwargs)
-    airflows = BaseSensorOperator(**kwargs)
-    started = time.monotonic()
-    for poke_count in range(1, 12):
-        for elapsed in (0.0, 17.5, 130.0):
-
-            def duration(elapsed: float = elapsed) -> float:
-                return elapsed
-
-            expected = BaseSensorOperator._get_next_poke_interval(airflows, started, duration, poke_count)
-            assert ours._get_next_poke_interval(started, duration, poke_count) == expected
-            # and the trigger's view of it
-            timing = Timing(3, 500, backoff, max_wait)
-            assert (
-                next_poke_interval(
-                    timing, poke_count=poke_count, elapsed=elapsed, seed=f"{ours.dag_id}#t#{started}"
-                )
-                == expected
-            )
+def test_wait_without_backoff_is_the_poke_interval():
+    timing = Timing(poke_interval=5, timeout=60)
+    assert [timing.next_wait(n, elapsed=0) for n in range(1, 6)] == [5] * 5
+    # also at and past the deadline: the poll that sees it passed comes one interval later
+    assert timing.next_wait(12, elapsed=60) == timing.next_wait(13, elapsed=65) == 5
 
 
-def test_reschedule_cadence_is_airflows():
-    kwargs: dict[str, Any] = {
-        "task_id": "t",
-        "poke_interval": 2,
-        "timeout": 900,
-        "exponential_backoff": True,
-        "mode": "reschedule",
-    }
-    ours = CosObjectSensor(bucket="b", key="k", **kwargs)
-    airflows = BaseSensorOperator(**kwargs)
-    started = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
-    for elapsed in (0.0, 1.0, 5.0, 33.0, 200.0):
+def test_backoff_doubles_up_to_max_wait():
+    timing = Timing(poke_interval=2, timeout=10_000, exponential_backoff=True, max_wait=50)
+    assert [timing.next_wait(n, elapsed=0) for n in range(1, 8)] == [2, 4, 8, 16, 32, 50, 50]
+    # no max_wait (or 0, as Airflow reads it): unbounded but for the deadline
+    for unbounded in (Timing(2, 10_000, True), Timing(2, 10_000, True, 0)):
+        assert [unbounded.next_wait(n, elapsed=0) for n in range(1, 8)] == [2, 4, 8, 16, 32, 64, 128]
 
-        def duration(elapsed: float = elapsed) -> float:
-            return elapsed
 
-        assert ours._get_next_poke_interval(started, duration, 1) == (
-            BaseSensorOperator._get_next_poke_interval(airflows, started, duration, 1)
-        )
+def test_backoff_is_cut_at_the_deadline():
+    """A long backoff ends at the deadline; then one poke interval, never more."""
+    timing = Timing(poke_interval=1, timeout=20, exponential_backoff=True)
+    elapsed, waits = 0.0, []
+    for n in range(1, 7):
+        waits.append(timing.next_wait(n, elapsed))
+        elapsed += waits[-1]
+    assert waits == [1, 2, 4, 8, 5, 1]
+    assert elapsed == 21  # the first poll past the deadline
+    assert Timing(1, 20, True).next_wait(10_000, elapsed=0) == 20  # no overflow, however many polls
+    assert Timing(1, 20, True).overshoot == 1
 
 
 # ---------------------------------------------------------------- errors

@@ -9,7 +9,7 @@ Airflow, in plain modules that triggers, sensors and benchmarks share:
 * :mod:`.plans` - the three watches; :mod:`.steps` - requests they share;
 * :mod:`.targets` - keys and ``cos://`` URLs to wait for;
 * :mod:`.errors` - what a failed poke means (fail fast or not);
-* :mod:`.timing` - poke cadence; :mod:`.checkfn` - ``check_fn`` calls.
+* :mod:`.timing` - the deferred wait and the clock; :mod:`.checkfn` - ``check_fn`` calls.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from cos_provider.client.watch.drive import Batch, Outcome, Plan, Step, Watch, r
 from cos_provider.client.watch.errors import WatchError, classify, unusable_connection
 from cos_provider.client.watch.plans import InactivityWatch, ObjectWatch, UpdatedWatch
 from cos_provider.client.watch.targets import Target, parse_target, parse_targets
-from cos_provider.client.watch.timing import Timing, next_poke_interval
+from cos_provider.client.watch.timing import SYSTEM_CLOCK, Clock, Timing
 
 __all__ = [
+    "SYSTEM_CLOCK",
     "Batch",
+    "Clock",
     "InactivityWatch",
     "ObjectWatch",
     "Outcome",
@@ -35,7 +37,6 @@ __all__ = [
     "WatchError",
     "call_check_fn",
     "classify",
-    "next_poke_interval",
     "parse_target",
     "parse_targets",
     "run_async",

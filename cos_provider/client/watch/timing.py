@@ -1,16 +1,32 @@
-"""Poke cadence and deadline, the same in every mode."""
+"""When the next poke happens and what time it is, for the parts of the wait we own.
+
+In poke and reschedule mode Airflow's ``BaseSensorOperator`` decides the
+wait between pokes from the public ``poke_interval``, ``exponential_backoff``
+and ``max_wait`` parameters, and enforces ``timeout``; the COS sensors leave
+that to it. Only a deferred sensor waits in our code, in its trigger, and
+:meth:`Timing.next_wait` is that rule, stated in our own terms rather than
+copied from Airflow's private formula. Both read the same parameters, and
+both enforce the same deadline: ``timeout`` seconds after the first poke.
+
+The clock is a seam for the same reason: sensors and triggers read the time
+and sleep through a :class:`Clock`, so a test can make deadlines exact
+arithmetic and waits instant without patching ``time`` or ``asyncio``.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
+import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
+
+MAX_DOUBLINGS = 60
+"""Backoff stops doubling here; long before, ``max_wait`` or the deadline bounds the wait."""
 
 
 @dataclass(frozen=True)
 class Timing:
-    """Poke cadence and deadline, the same in every mode (seconds)."""
+    """A sensor's public cadence parameters (seconds), as its trigger receives them."""
 
     poke_interval: float
     timeout: float
@@ -25,36 +41,42 @@ class Timing:
             "max_wait": self.max_wait,
         }
 
+    def next_wait(self, poke_count: int, elapsed: float) -> float:
+        """Seconds a trigger waits after poke number ``poke_count``, ``elapsed`` seconds after the first.
 
-def next_poke_interval(
-    timing: Timing, *, poke_count: int, elapsed: float, seed: str, estimate_poke_count: bool = False
-) -> float:
-    """Seconds to wait after poke number ``poke_count``: Airflow's own formula.
+        * Without ``exponential_backoff``: ``poke_interval``, as in poke mode.
+        * With it: ``poke_interval * 2 ** (poke_count - 1)``, so each wait
+          doubles the one before, capped by ``max_wait`` (if set and not 0,
+          as Airflow reads it).
+        * Never beyond the deadline by more than one ``poke_interval``: a
+          long backoff is cut to end at the deadline, so the timeout is
+          reported no later than poke mode would report it.
+        """
+        wait = self.poke_interval
+        if self.exponential_backoff:
+            wait = self.poke_interval * 2.0 ** min(max(poke_count - 1, 0), MAX_DOUBLINGS)
+            if self.max_wait:
+                wait = min(wait, self.max_wait)
+        remaining = self.timeout - elapsed
+        return max(0.0, min(wait, max(remaining, self.poke_interval)))
 
-    This is ``BaseSensorOperator._get_next_poke_interval`` of Airflow 3.3 as a
-    pure function (the COS sensors route that method here, and their triggers
-    call it), so poke, reschedule and deferrable modes wait exactly alike.
-    ``seed`` is ``"<dag_id>#<task_id>#<started_at>"``, the jitter's hash input.
-    In reschedule mode the poke count is estimated from ``elapsed``, as Airflow does.
-    """
-    if not timing.exponential_backoff:
-        return timing.poke_interval
-
-    def backoff(n: int) -> float:
-        min_backoff = max(int(timing.poke_interval * (2 ** (n - 2))), 1)
-        run_hash = int(hashlib.sha1(f"{seed}#{n}".encode(), usedforsecurity=False).hexdigest(), 16)
-        return float(min(min_backoff + run_hash % min_backoff, timedelta.max.total_seconds() - 1))
-
-    if estimate_poke_count:
-        cumulative, estimated = 0.0, 0
-        while cumulative <= elapsed:
-            estimated += 1
-            cumulative += backoff(estimated)
-        poke_count = estimated or poke_count
-    interval = min(timing.timeout - int(elapsed), backoff(poke_count))
-    if timing.max_wait:
-        interval = min(timing.max_wait, interval)
-    return interval
+    @property
+    def overshoot(self) -> float:
+        """The longest a trigger may poll past its deadline before it reports the timeout."""
+        return self.poke_interval
 
 
-__all__ = ["Timing", "next_poke_interval"]
+class Clock:
+    """The time (epoch seconds) and the wait, as sensors and triggers see them."""
+
+    def time(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+SYSTEM_CLOCK = Clock()
+
+
+__all__ = ["SYSTEM_CLOCK", "Clock", "Timing"]
