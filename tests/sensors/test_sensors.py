@@ -4,8 +4,9 @@ silent_fail, poke-before-defer, templating and parameter validation.
 
 Modes are driven directly here (no metadata DB): ``execute()`` for poke mode,
 and ``execute()`` -> trigger ``run()`` in an event loop -> ``resume_execution()``
-for deferrable mode. ``test_failures_in_dag`` repeats the failure cases in
-all three modes through ``dag.test()``.
+for deferrable mode, on the fake clock wherever a test waits, so timeouts and
+bucket changes land on exact pokes. ``test_failures_in_dag`` repeats the
+failure cases in all three modes through ``dag.test()``, in real time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from airflow.sdk.exceptions import (
     TaskDeferred,
 )
 
-from cos_provider.client.watch import steps as watch
 from cos_provider.emulator import FaultRule
 from cos_provider.sensors.base import TRIGGER_GRACE
 from cos_provider.sensors.cos import (
@@ -36,7 +36,7 @@ from cos_provider.sensors.cos import (
 )
 from tests.conftest import APP_ID, SECRET_KEY, SRC_BUCKET, VERSIONED_BUCKET, connection_json
 from tests.sensors.dags import sensor_failures
-from tests.sensors.support import DeferralLog, Script, expected_record, run_deferrable, served
+from tests.sensors.support import DeferralLog, expected_record, run_deferrable, served
 
 WAYS = ["poke", "deferrable"]
 CONTEXT: dict[str, Any] = {"params": {"p": 1}, "ds": "2024-01-01", "ti": "the-ti"}
@@ -50,7 +50,7 @@ def run(way: str, op: Any, context: dict[str, Any] | None = None, log: DeferralL
 
 
 def sensor(way: str, cls: type = CosObjectSensor, **kwargs: Any) -> Any:
-    defaults: dict[str, Any] = {"task_id": "s", "poke_interval": 0.2, "timeout": 30}
+    defaults: dict[str, Any] = {"task_id": "s", "poke_interval": 0.25, "timeout": 30}
     defaults.update(kwargs)
     return cls(deferrable=way == "deferrable", **defaults)
 
@@ -86,9 +86,11 @@ def test_check_fn_forms_are_called_alike(way, cos, cos_connection):
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_check_fn_false_keeps_waiting_and_defers_again(way, cos, cos_connection):
-    """check_fn says no to one object; when the second arrives it says yes."""
+def test_check_fn_false_keeps_waiting_and_defers_again(way, cos, cos_connection, fake_clock):
+    """check_fn says no to one object at the pokes at 0 and 0.25 s; the second
+    object arrives before the poke at 0.5 s, and check_fn says yes to both."""
     cos.put_object(SRC_BUCKET, "in/1.csv", b"1")
+    fake_clock.at(0.5, lambda: cos.put_object(SRC_BUCKET, "in/2.csv", b"2"))
     seen: list[int] = []
 
     def two(objects):
@@ -96,18 +98,13 @@ def test_check_fn_false_keeps_waiting_and_defers_again(way, cos, cos_connection)
         return len(objects) == 2
 
     log = DeferralLog()
-    with Script(cos, [("ListObjects", 2, lambda: cos.put_object(SRC_BUCKET, "in/2.csv", b"2"))]):
-        pushed = run(
-            way, sensor(way, bucket=SRC_BUCKET, key="in/*.csv", use_glob=True, check_fn=two), log=log
-        )
+    pushed = run(way, sensor(way, bucket=SRC_BUCKET, key="in/*.csv", use_glob=True, check_fn=two), log=log)
     assert [o["key"] for o in pushed] == ["in/1.csv", "in/2.csv"]
-    assert seen[-1] == 2 and 1 in seen
+    assert seen == [1, 1, 2]  # the same calls in both modes
+    assert fake_clock.elapsed == 0.5
     if way == "deferrable":
-        # first poke in the worker, then one deferral per "no" from check_fn
-        assert len(log.deferrals) >= 2
-        assert [d.trigger.poke_count for d in log.deferrals] == sorted(
-            d.trigger.poke_count for d in log.deferrals
-        )
+        # the first poke in the worker, then one deferral per "no" from check_fn
+        assert [d.trigger.poke_count for d in log.deferrals] == [1, 2]
 
 
 def test_check_fn_signature_is_validated_at_parse_time():
@@ -130,32 +127,32 @@ def test_check_fn_error_fails_the_task_in_every_mode(way, cos, cos_connection):
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_timeout(way, cos, cos_connection):
-    """Times out after polling for ``timeout``: neither on its first poke nor long after.
+def test_timeout(way, cos, cos_connection, fake_clock):
+    """Times out at the first poke past ``timeout``, at the same poke in both modes.
 
-    Each poke is one HEAD of the missing key. Every wait is at least
-    ``poke_interval`` and the deadline is checked after every poke, so the
-    timeout must come by poke ``timeout / poke_interval + 2``.
+    Pokes at 0, 0.25, ... 1.0 s are within the 1 s timeout (the deadline is
+    "more than ``timeout``", as Airflow has it); the sixth, at 1.25 s, is past it.
+    Each poke is one HEAD of the missing key.
     """
-    timeout, poke_interval = 1.0, 0.25
-    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=timeout, poke_interval=poke_interval)
+    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=1.0, poke_interval=0.25)
     log = DeferralLog()
-    with pytest.raises(AirflowSensorTimeout, match="timed out"):
+    with pytest.raises(AirflowSensorTimeout, match=r"run duration of 1\.25 seconds"):
         run(way, op, log=log)
-    pokes = served(cos, "HeadObject")  # one per poke, all 404
-    assert 2 <= pokes <= timeout / poke_interval + 2
+    assert served(cos, "HeadObject") == 6  # one per poke, all 404
+    assert fake_clock.sleeps == [0.25] * 5
     if way == "deferrable":
         # the worker poked once and deferred; the trigger polled on and timed out
         assert len(log.deferrals) == 1
         assert log.events[-1]["status"] == "timeout"
-        assert log.events[-1]["poke_count"] == pokes
+        assert log.events[-1]["poke_count"] == 6
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_soft_fail_on_timeout_skips(way, cos, cos_connection):
-    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=0.6, poke_interval=0.2, soft_fail=True)
+def test_soft_fail_on_timeout_skips(way, cos, cos_connection, fake_clock):
+    op = sensor(way, bucket=SRC_BUCKET, key="never", timeout=0.5, soft_fail=True)
     with pytest.raises(AirflowSkipException):
         run(way, op)
+    assert served(cos, "HeadObject") == 4  # pokes at 0, 0.25, 0.5 and 0.75 s
 
 
 @pytest.mark.timeout(120)  # hang guard: waiting out the timeout would take an hour
@@ -178,19 +175,18 @@ def test_soft_fail_on_missing_bucket_skips(way, cos, cos_connection):
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_bucket_deleted_while_deferred_or_waiting(way, cos, cos_connection, monkeypatch):
+def test_bucket_deleted_while_deferred_or_waiting(way, cos, cos_connection, fake_clock):
     """The error arrives from the trigger in deferrable mode: same exception.
 
-    A bucket seen to exist is trusted for BUCKET_RECHECK_SECONDS (here 0).
+    A bucket seen to exist is trusted for BUCKET_RECHECK_SECONDS (300 s), so
+    with a 400 s poke interval the second poke checks it again.
     """
-    monkeypatch.setattr(watch, "BUCKET_RECHECK_SECONDS", 0.0)
     cos.create_bucket(f"doomed-{APP_ID}", region="ap-beijing")
+    fake_clock.at(400, lambda: cos.store.delete_bucket(f"doomed-{APP_ID}"))
     log = DeferralLog()
-    with (
-        Script(cos, [("HeadBucket", 1, lambda: cos.store.delete_bucket(f"doomed-{APP_ID}"))]),
-        pytest.raises(AirflowFailException, match="does not exist"),
-    ):
-        run(way, sensor(way, bucket=f"doomed-{APP_ID}", key="k"), log=log)
+    with pytest.raises(AirflowFailException, match="does not exist"):
+        run(way, sensor(way, bucket=f"doomed-{APP_ID}", key="k", poke_interval=400, timeout=3600), log=log)
+    assert cos.counters()["requests"] == {"HeadObject": {"404": 2}, "HeadBucket": {"200": 1, "404": 1}}
     if way == "deferrable":
         assert log.events[-1]["status"] == "error"
         assert log.events[-1]["kind"] == "no_bucket"
@@ -237,11 +233,12 @@ def test_transient_errors_fail_the_try_or_skip_with_soft_fail(way, cos, cos_conn
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_silent_fail_polls_through_transient_errors(way, cos, cos_connection):
+def test_silent_fail_polls_through_transient_errors(way, cos, cos_connection, fake_clock):
     cos.put_object(SRC_BUCKET, "k", b"x")
     cos.add_fault(FaultRule(operation="HeadObject", kind="internal_error", times=7))  # > 2 polls x 3 attempts
-    pushed = run(way, sensor(way, bucket=SRC_BUCKET, key="k", silent_fail=True, poke_interval=0.05))
+    pushed = run(way, sensor(way, bucket=SRC_BUCKET, key="k", silent_fail=True))
     assert pushed == [expected_record(cos, SRC_BUCKET, "k")]
+    assert fake_clock.sleeps == [0.25] * 2  # two failed pokes, then the one that succeeded
 
 
 # ---------------------------------------------------------------- deferral mechanics
@@ -366,19 +363,29 @@ def test_object_sensor_several_keys_and_urls(way, cos, cos_connection):
     ]
 
 
-def test_object_sensor_glob_lists_only_the_literal_prefix(cos, cos_connection):
+def test_object_sensor_glob_lists_only_the_literal_prefix(cos, cos_connection, fake_clock):
     for key in ("logs/2024/01/x.gz", "logs/2024/02/y.gz", "logs/2024/02/y.txt", "logz/2024/03/z.gz"):
         cos.put_object(SRC_BUCKET, key, b"123")
     op = sensor("poke", bucket=SRC_BUCKET, key="logs/2024/0[2-9]/*.gz", use_glob=True)
     assert [o["key"] for o in op.execute({})] == ["logs/2024/02/y.gz"]
     # without use_glob, the same string is a literal key
-    literal = sensor("poke", bucket=SRC_BUCKET, key="logs/2024/0[2-9]/*.gz", timeout=0.3)
+    literal = sensor("poke", bucket=SRC_BUCKET, key="logs/2024/0[2-9]/*.gz", timeout=0.25)
     with pytest.raises(AirflowSensorTimeout):
         literal.execute({})
+    assert cos.counters()["requests"]["HeadObject"] == {"200": 1, "404": 3}  # the glob's match, then 3 pokes
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_updated_sensor_with_timestamp_and_ts_func(way, cos, cos_connection):
+def test_upper_case_url_scheme_names_bucket_and_key(way, cos, cos_connection, fake_clock):
+    """``COS://bucket/key`` is the URL, not a literal key ``COS://...`` in ``bucket``."""
+    fake_clock.at(0.25, lambda: cos.put_object(VERSIONED_BUCKET, "in/k.csv", b"data"))
+    op = sensor(way, bucket=SRC_BUCKET, key=f"COS://{VERSIONED_BUCKET}/in/k.csv")
+    assert run(way, op) == [expected_record(cos, VERSIONED_BUCKET, "in/k.csv")]
+    assert cos.counters()["requests"]["HeadObject"] == {"404": 1, "200": 1}
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_updated_sensor_with_timestamp_and_ts_func(way, cos, cos_connection, fake_clock):
     info = cos.put_object(SRC_BUCKET, "f", b"v1")
     before = datetime.fromtimestamp(int(info["last_modified"]) - 5, tz=timezone.utc)
     op = sensor(way, CosObjectUpdatedSensor, bucket=SRC_BUCKET, key="f", timestamp=before.isoformat())
@@ -391,7 +398,7 @@ def test_updated_sensor_with_timestamp_and_ts_func(way, cos, cos_connection):
         bucket=SRC_BUCKET,
         key="f",
         timestamp=datetime.now(timezone.utc) + timedelta(hours=1),
-        timeout=0.4,
+        timeout=0.5,
     )
     with pytest.raises(AirflowSensorTimeout):
         run(way, later)
@@ -406,7 +413,7 @@ def test_updated_sensor_needs_a_point_in_time(cos, cos_connection):
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_inactivity_sensor_refuses_deletions_when_told(way, cos, client, cos_connection):
+def test_inactivity_sensor_refuses_deletions_when_told(way, cos, client, cos_connection, fake_clock):
     cos.put_object(SRC_BUCKET, "p/a", b"1")
     cos.put_object(SRC_BUCKET, "p/b", b"1")
     op = sensor(
@@ -417,16 +424,24 @@ def test_inactivity_sensor_refuses_deletions_when_told(way, cos, client, cos_con
         inactivity_period=5,
         allow_delete=False,
     )
-    with (
-        Script(cos, [("ListObjects", 1, lambda: client.delete_object(SRC_BUCKET, "p/b"))]),
-        pytest.raises(AirflowFailException, match="deleted while waiting"),
-    ):
+    fake_clock.at(0.25, lambda: client.delete_object(SRC_BUCKET, "p/b"))
+    with pytest.raises(AirflowFailException, match="deleted while waiting"):
         run(way, op)
+    assert served(cos, "ListObjects") == 2  # the deletion failed the very next poke
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_inactivity_sensor_waits_for_min_objects(way, cos, cos_connection):
+def test_inactivity_sensor_waits_for_min_objects(way, cos, cos_connection, fake_clock):
+    """Quiet but short of ``min_objects`` is not done; the second object makes it done.
+
+    With no inactivity period, every poke after the first that sees an
+    unchanged listing would succeed if ``min_objects`` were ignored. The
+    second object arrives before the poke at 1 s (a change: the timer
+    restarts), and the poke at 1.25 s, the first quiet one with two objects,
+    succeeds.
+    """
     cos.put_object(SRC_BUCKET, "p/a", b"1")
+    fake_clock.at(1.0, lambda: cos.put_object(SRC_BUCKET, "p/b", b"22"))
     op = sensor(
         way,
         CosPrefixInactivitySensor,
@@ -434,10 +449,18 @@ def test_inactivity_sensor_waits_for_min_objects(way, cos, cos_connection):
         prefix="p/",
         inactivity_period=0,
         min_objects=2,
-        timeout=0.8,
     )
-    with pytest.raises(AirflowSensorTimeout):
-        run(way, op)
+    pushed = run(way, op)
+    assert pushed == {
+        "bucket": SRC_BUCKET,
+        "prefix": "p/",
+        "count": 2,
+        "total_size": 3,
+        "keys": ["p/a", "p/b"],
+    }
+    # pokes at 0, 0.25, 0.5 and 0.75 s saw one quiet object and did not succeed
+    assert served(cos, "ListObjects") == 6
+    assert fake_clock.elapsed == 1.25
 
 
 class FakeStore:
