@@ -42,7 +42,9 @@ def explain_service_error(
         where = f" in region {region!r}" if region else ""
         return f"{name} does not exist{where}: check the bucket name, APPID and region{rid}."
     if exc.status == 403 and not exc.message:
-        what = exc.resource or (f"bucket {bucket!r}" if bucket else "the request")
+        # the transport tags its errors with the request ("HeadObject bucket/key")
+        request = getattr(exc, "cos_request", "")
+        what = request or exc.resource or (f"bucket {bucket!r}" if bucket else "the request")
         return (
             f"Access denied to {what}; the answer has no detail (HEAD), so either the "
             f"SecretId/SecretKey are wrong or they lack permission ({exc.code}){rid}."

@@ -69,3 +69,6 @@ def test_a_bodyless_403_names_what_was_denied():
         error(403, "AccessDenied", method="HEAD"), bucket="src-1250000000"
     )
     assert "Access denied to /k;" in explain_service_error(error(403, "AccessDenied", resource="/k"))
+    tagged = error(403, "AccessDenied", method="HEAD")
+    tagged.cos_request = "HeadObject src-1250000000/k"  # as the transport tags what it sent
+    assert "Access denied to HeadObject src-1250000000/k;" in explain_service_error(tagged, bucket="x")
