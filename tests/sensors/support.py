@@ -24,6 +24,7 @@ from airflow.sdk.serde import deserialize, serialize
 
 from cos_provider.client.watch import Clock
 from cos_provider.sensors.base import CosBaseSensor
+from cos_provider.sensors.cos import CosObjectSensor
 from cos_provider.triggers.cos import CosPollingTrigger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +99,26 @@ def install_fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     # BaseSensorOperator's poke loop reads time.monotonic() and calls time.sleep().
     monkeypatch.setattr(airflow_sensor, "time", SimpleNamespace(monotonic=fake.time, sleep=fake.advance))
     return fake
+
+
+WAYS = ["poke", "deferrable"]
+"""The modes a test can drive without a metadata DB."""
+CONTEXT: dict[str, Any] = {"params": {"p": 1}, "ds": "2024-01-01", "ti": "the-ti"}
+
+
+def run(way: str, op: Any, context: dict[str, Any] | None = None, log: DeferralLog | None = None) -> Any:
+    """Execute ``op`` in ``way``: ``execute()`` in poke mode, with its deferrals played out otherwise."""
+    context = dict(CONTEXT if context is None else context)
+    if way == "poke":
+        return op.execute(context)
+    return run_deferrable(op, context, log)
+
+
+def sensor(way: str, cls: type = CosObjectSensor, **kwargs: Any) -> Any:
+    """A COS sensor for ``way``, polling every 0.25 s for up to 30 s unless told otherwise."""
+    defaults: dict[str, Any] = {"task_id": "s", "poke_interval": 0.25, "timeout": 30}
+    defaults.update(kwargs)
+    return cls(deferrable=way == "deferrable", **defaults)
 
 
 def expected_record(emu: Any, bucket: str, key: str, with_metadata: bool = False) -> dict[str, Any]:
