@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from cos_provider.client.timestamps import to_datetime
 from cos_provider.client.watch import call_check_fn, parse_target, parse_targets, validate_check_fn
+
+# isort: split
+# After the watch, which loads client.errors: importing client.timestamps first
+# trips the timestamps -> errors -> xmlcodec -> timestamps cycle in client/.
+from cos_provider.client.timestamps import to_datetime
 from cos_provider.sensors.base import CosBaseSensor, CosSensorError
 from cos_provider.triggers.cos import (
     CosObjectTrigger,

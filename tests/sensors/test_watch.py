@@ -243,3 +243,9 @@ def test_the_watch_imports_no_airflow():
     assert "cos_provider.client.watch.plans" in loaded
     above = ("airflow", "cos_provider.hooks", "cos_provider.sensors", "cos_provider.triggers")
     assert [m for m in loaded if m.split(".")[0] == "airflow" or m.startswith(above)] == []
+
+
+def test_the_sensors_import_on_their_own():
+    """A DAG file may import the sensors before anything else of ours: they must load
+    in a fresh interpreter (the triggers' twin is in tests/triggers)."""
+    assert "cos_provider.sensors.cos" in fresh_import("cos_provider.sensors.cos")
