@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
-# A module reference, not a name: errors -> xmlcodec -> timestamps is a cycle.
+# A module reference, not a name: errors -> xmlcodec -> timestamps -> errors is a cycle.
 from cos_provider.client import errors
 
 

@@ -13,6 +13,9 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+# A module reference: errors -> xmlcodec -> timestamps -> errors is a cycle, and
+# module references let it load whichever of the three is imported first.
+from cos_provider.client import timestamps
 from cos_provider.client.etag import quote_etag
 from cos_provider.client.models import (
     BucketInfo,
@@ -28,7 +31,6 @@ from cos_provider.client.models import (
     Upload,
     UploadsPage,
 )
-from cos_provider.client.timestamps import parse_timestamp
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
 
@@ -102,7 +104,7 @@ def parse_copy_object_result(body: bytes) -> CopyResult:
     _expect(root, "CopyObjectResult")
     return CopyResult(
         etag=_text(root, "ETag"),
-        last_modified=parse_timestamp(_opt(root, "LastModified")),
+        last_modified=timestamps.parse_timestamp(_opt(root, "LastModified")),
         crc64=_int(_opt(root, "CRC64")),
         version_id=_opt(root, "VersionId"),
         source_version_id=None,
@@ -116,7 +118,7 @@ def parse_copy_part_result(body: bytes, part_number: int) -> PartCopyResult:
     return PartCopyResult(
         part_number=part_number,
         etag=_text(root, "ETag"),
-        last_modified=parse_timestamp(_opt(root, "LastModified")),
+        last_modified=timestamps.parse_timestamp(_opt(root, "LastModified")),
         crc64=_int(_opt(root, "CRC64")),
     )
 
@@ -161,7 +163,7 @@ def parse_list_parts(body: bytes) -> PartsPage:
             part_number=int(_text(p, "PartNumber")),
             etag=_text(p, "ETag"),
             size=int(_text(p, "Size", "0")),
-            last_modified=parse_timestamp(_opt(p, "LastModified")),
+            last_modified=timestamps.parse_timestamp(_opt(p, "LastModified")),
         )
         for p in _children(root, "Part")
     ]
@@ -184,7 +186,7 @@ def parse_list_multipart_uploads(body: bytes) -> UploadsPage:
         Upload(
             key=_maybe_unquote(_text(u, "Key"), enc) or "",
             upload_id=_text(u, "UploadId"),
-            initiated=parse_timestamp(_opt(u, "Initiated")),
+            initiated=timestamps.parse_timestamp(_opt(u, "Initiated")),
             storage_class=_opt(u, "StorageClass"),
         )
         for u in _children(root, "Upload")
@@ -210,7 +212,7 @@ def parse_list_bucket(body: bytes) -> ObjectsPage:
             key=_maybe_unquote(_text(c, "Key"), enc) or "",
             size=int(_text(c, "Size", "0")),
             etag=_text(c, "ETag"),
-            last_modified=parse_timestamp(_opt(c, "LastModified")),
+            last_modified=timestamps.parse_timestamp(_opt(c, "LastModified")),
             storage_class=_opt(c, "StorageClass"),
         )
         for c in _children(root, "Contents")
@@ -240,7 +242,7 @@ def parse_list_buckets(body: bytes) -> list[BucketInfo]:
             BucketInfo(
                 name=_text(b, "Name"),
                 region=_text(b, "Location"),
-                created=parse_timestamp(_opt(b, "CreationDate")),
+                created=timestamps.parse_timestamp(_opt(b, "CreationDate")),
             )
             for b in _children(container, "Bucket")
         )

@@ -15,6 +15,7 @@ from cos_provider.client.client import CosClient
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import DOMAIN_MYQCLOUD, Endpoint
 from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
+from cos_provider.client.explain import explain_service_error
 from cos_provider.client.retry import RetryPolicy
 from cos_provider.client.transport import TransportConfig
 from cos_provider.get_provider_info import CONN_FIELDS, CONN_TYPE
@@ -144,24 +145,3 @@ def check_connection(settings: ConnectionSettings, client: CosClient) -> tuple[b
         )
     except CosError as exc:
         return False, f"COS request failed: {exc}"
-
-
-def explain_service_error(
-    exc: CosServiceError, *, bucket: str | None = None, region: str | None = None
-) -> str:
-    """Turn an error into the fix a human should make."""
-    text = f"{exc.code} {exc.message}"
-    rid = f" (request id {exc.request_id})" if exc.request_id else ""
-    if "InvalidAccessKeyId" in text:
-        return f"The SecretId is not known to COS: check the connection's SecretId{rid}."
-    if "SignatureDoesNotMatch" in text:
-        return f"The SecretKey does not match the SecretId: check the connection's SecretKey{rid}."
-    if "RequestTimeTooSkewed" in text or "expired" in text.lower():
-        return f"COS rejected the request time: this machine's clock is off; sync it (NTP){rid}."
-    if "Token" in exc.code:
-        return f"The session token is missing, wrong or expired: refresh the temporary credentials{rid}."
-    if exc.code == "NoSuchBucket" or (exc.status == 404 and bucket):
-        return f"Bucket {bucket!r} was not found in region {region!r}: check the bucket name, APPID and region{rid}."
-    if exc.status == 403:
-        return f"Access denied: the credentials lack permission ({exc.code}){rid}."
-    return f"COS answered {exc}"

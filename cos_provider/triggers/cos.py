@@ -1,12 +1,19 @@
 """Deferrable COS triggers: the sensors' poke loop, run in the triggerer's event loop.
 
 Each trigger holds only a connection id and JSON parameters (``serialize()``
-never contains a secret); it resolves the connection itself, without blocking
-the loop, and polls through the async client
-(:mod:`cos_provider.client.aio`). The verdict of each poll is computed by the
-very same watch (:mod:`cos_provider.sensors.watch`) that the sensor's
-``poke()`` uses, and the wait between polls by the same function, so a sensor
-behaves identically whether it pokes, reschedules or defers.
+never contains a secret). It goes through :class:`~cos_provider.hooks.cos.CosHook`
+like every other user of the connection: ``aget_settings()`` resolves the
+connection without blocking the loop, through the same connection-to-settings
+step as the sensor's ``get_conn()``, and the async client built from those
+settings is shared by every trigger of the loop with the same settings
+(:func:`~cos_provider.client.aio.shared_client`), so a triggerer running
+thousands of triggers on one connection keeps one HTTP pool.
+
+The verdict of each poll is computed by the very same watch
+(:mod:`cos_provider.client.watch`) that the sensor's ``poke()`` uses, and
+errors are classified by the same function, so a sensor fails, succeeds and
+pushes alike whether it pokes, reschedules or defers. The wait between polls
+is :meth:`~cos_provider.client.watch.Timing.next_wait`.
 
 Events (``TriggerEvent.payload``), all JSON:
 
@@ -15,37 +22,36 @@ Events (``TriggerEvent.payload``), all JSON:
 * ``{"status": "timeout", "message": ..., "poke_count": n, "started_at": t}`` when the
   sensor's ``timeout`` (counted from its first poke, ``started_at``) has passed;
 * ``{"status": "error", "kind": ..., "message": ..., "code": ..., "http_status": ...}``.
-
-Many triggers using one connection in one triggerer share one HTTP
-connection pool (:func:`~cos_provider.client.aio.shared_client`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from cos_provider.client.aio import shared_client
 from cos_provider.client.timestamps import to_datetime
-from cos_provider.sensors.watch import (
-    TRANSIENT,
+from cos_provider.client.watch import (
+    SYSTEM_CLOCK,
+    Clock,
     InactivityWatch,
     ObjectWatch,
     Timing,
     UpdatedWatch,
     Watch,
-    WatchError,
     classify,
-    next_poke_interval,
     parse_target,
     parse_targets,
     run_async,
+    unusable_connection,
 )
+from cos_provider.hooks.connection import ConnectionSettings
+from cos_provider.hooks.cos import CosHook
 
 DEFAULT_TIMEOUT = 7 * 24 * 3600.0
 
@@ -61,23 +67,23 @@ class CosPollingTrigger(BaseTrigger):
     :param region: Overrides the connection's region.
     :param poke_interval: Seconds between polls (as the sensor's ``poke_interval``).
     :param timeout: Seconds from ``started_at`` after which a ``timeout`` event fires.
-    :param exponential_backoff: Grow the interval as ``BaseSensorOperator`` does.
-    :param max_wait: Upper bound of the interval with backoff.
+    :param exponential_backoff: Double the wait after every poll (see ``Timing.next_wait``).
+    :param max_wait: Upper bound of the wait with backoff.
     :param started_at: Epoch seconds of the sensor's first poke (defaults to now).
     :param poke_count: Polls already made (the sensor pokes once before deferring),
-        so the first wait equals the one poke mode would make.
-    :param jitter_seed: ``"<dag_id>#<task_id>#<started_at>"``, the backoff jitter's input.
+        so backoff continues from where the sensor left it.
     :param silent_fail: Like the sensor's: transient errors are logged and polling goes on.
     :param state: What the watch carries from poll to poll (prefix inactivity).
     :param verified_buckets: Buckets known to exist (name -> epoch seconds), from the sensor.
     """
 
     watch_fields: ClassVar[tuple[str, ...]] = ()
+    clock: ClassVar[Clock] = SYSTEM_CLOCK
 
     def __init__(
         self,
         *,
-        cos_conn_id: str = "cos_default",
+        cos_conn_id: str = CosHook.default_conn_name,
         region: str | None = None,
         poke_interval: float = 60.0,
         timeout: float = DEFAULT_TIMEOUT,
@@ -85,7 +91,6 @@ class CosPollingTrigger(BaseTrigger):
         max_wait: float | None = None,
         started_at: float | None = None,
         poke_count: int = 1,
-        jitter_seed: str = "",
         silent_fail: bool = False,
         state: dict[str, Any] | None = None,
         verified_buckets: dict[str, float] | None = None,
@@ -97,9 +102,8 @@ class CosPollingTrigger(BaseTrigger):
         self.timeout = float(timeout)
         self.exponential_backoff = bool(exponential_backoff)
         self.max_wait = float(max_wait) if max_wait is not None else None
-        self.started_at = float(started_at) if started_at is not None else time.time()
+        self.started_at = float(started_at) if started_at is not None else self.clock.time()
         self.poke_count = int(poke_count)
-        self.jitter_seed = jitter_seed
         self.silent_fail = bool(silent_fail)
         self.state = state
         self.verified_buckets = dict(verified_buckets or {})
@@ -127,7 +131,6 @@ class CosPollingTrigger(BaseTrigger):
             **self.timing.to_dict(),
             "started_at": self.started_at,
             "poke_count": self.poke_count,
-            "jitter_seed": self.jitter_seed,
             "silent_fail": self.silent_fail,
             "state": self.state,
             "verified_buckets": self.verified_buckets,
@@ -136,6 +139,11 @@ class CosPollingTrigger(BaseTrigger):
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     # -- the loop
+
+    @cached_property
+    def hook(self) -> CosHook:
+        """The one way this trigger reaches the connection (built lazily: never on the DAG side)."""
+        return CosHook(self.cos_conn_id, region=self.region)
 
     def _progress(self, poke_count: int, state: dict[str, Any] | None) -> dict[str, Any]:
         return {
@@ -146,16 +154,12 @@ class CosPollingTrigger(BaseTrigger):
         }
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from cos_provider.hooks.cos import CosHook
-
         try:
             watch = self.make_watch(**self.watch_kwargs())
-            settings = await CosHook(self.cos_conn_id, region=self.region).aget_settings()
+            settings = await self.hook.aget_settings()
         except Exception as exc:
-            err = classify(exc, self.cos_conn_id)
-            if err.kind == "service":
-                err = WatchError("invalid", f"Connection {self.cos_conn_id!r} cannot be used: {exc}")
-            yield _event({**err.to_event(), **self._progress(self.poke_count, self.state)})
+            error = unusable_connection(exc, self.cos_conn_id)
+            yield _event({**error.to_event(), **self._progress(self.poke_count, self.state)})
             return
 
         # The event is yielded only after the shared client is released: a
@@ -163,11 +167,9 @@ class CosPollingTrigger(BaseTrigger):
         payload = await self._poll(watch, settings)
         yield _event(payload)
 
-    async def _poll(self, watch: Watch, settings: Any) -> dict[str, Any]:
+    async def _poll(self, watch: Watch, settings: ConnectionSettings) -> dict[str, Any]:
         """Poll until done, failed or timed out; return the event's payload."""
-        from cos_provider.client.aio import shared_client
-
-        timing = self.timing
+        timing, clock = self.timing, self.clock
         poke_count, state = self.poke_count, self.state
         verified = self.verified_buckets
         last_reason = None
@@ -175,19 +177,16 @@ class CosPollingTrigger(BaseTrigger):
             settings.credentials, settings.endpoint, settings.transport, app_id=settings.app_id
         ) as client:
             while True:
-                elapsed = time.time() - self.started_at
-                delay = next_poke_interval(
-                    timing, poke_count=poke_count, elapsed=elapsed, seed=self.jitter_seed
-                )
-                await asyncio.sleep(max(0.0, delay))
+                await clock.sleep(timing.next_wait(poke_count, clock.time() - self.started_at))
                 poke_count += 1
+                plan = watch.plan(client.app_id, verified, state, clock.time())
                 try:
-                    outcome = await run_async(watch.plan(client.app_id, verified, state, time.time()), client)
+                    outcome = await run_async(plan, client)
                 except Exception as exc:
-                    err = classify(exc, self.cos_conn_id)
-                    if err.kind != TRANSIENT or not self.silent_fail:
-                        return {**err.to_event(), **self._progress(poke_count, state)}
-                    self.log.warning("COS poll failed; silent_fail is set, polling on: %s", err.message)
+                    error = classify(exc, self.cos_conn_id)
+                    if error.fail_fast or not self.silent_fail:
+                        return {**error.to_event(), **self._progress(poke_count, state)}
+                    self.log.warning("COS poll failed; silent_fail is set, polling on: %s", error.message)
                 else:
                     if outcome.state is not None:
                         state = outcome.state
@@ -200,7 +199,7 @@ class CosPollingTrigger(BaseTrigger):
                     if outcome.reason != last_reason:
                         self.log.info("Not yet: %s", outcome.reason)
                         last_reason = outcome.reason
-                elapsed = time.time() - self.started_at
+                elapsed = clock.time() - self.started_at
                 if elapsed > timing.timeout:
                     return {
                         "status": "timeout",
@@ -290,10 +289,6 @@ class CosPrefixInactivityTrigger(CosPollingTrigger):
         cls, *, bucket: str, prefix: str, inactivity_period: float, min_objects: int, allow_delete: bool
     ) -> InactivityWatch:
         return InactivityWatch(bucket, prefix, float(inactivity_period), int(min_objects), bool(allow_delete))
-
-
-def event_is_final(event: Mapping[str, Any]) -> bool:
-    return event.get("status") in ("success", "timeout", "error")
 
 
 __all__ = [

@@ -8,13 +8,14 @@ import pytest
 
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.globbing import glob_regex
-from cos_provider.sensors import watch
+from cos_provider.client.selection import Selection
+from cos_provider.client.watch import plans as watch
 
 
 def test_copy_and_sensors_compile_the_same_regex():
-    assert glob_regex("data/**/x-[!0-9]*.csv", "match_glob") is watch.glob_regex(
-        "data/**/x-[!0-9]*.csv", "match_glob"
-    )
+    assert watch.glob_regex is glob_regex
+    pattern = "data/**/x-[!0-9]*.csv"
+    assert Selection.of(match_glob=pattern).pattern is glob_regex(pattern, "match_glob")
 
 
 @pytest.mark.parametrize(

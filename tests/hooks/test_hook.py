@@ -8,9 +8,8 @@ import logging
 import pytest
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from cos_provider.client.errors import CosServiceError, CosValidationError
+from cos_provider.client.errors import CosValidationError
 from cos_provider.get_provider_info import CONN_FIELDS, get_provider_info
-from cos_provider.hooks.connection import explain_service_error
 from cos_provider.hooks.cos import CosHook
 from tests.conftest import APP_ID, BUCKETS, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
 
@@ -195,7 +194,7 @@ def test_test_connection_missing_bucket_says_check_region(cos, monkeypatch):
     ok, message = CosHook(conn_to(monkeypatch, cos, bucket="nosuch")).test_connection()
     assert not ok
     assert message.startswith(
-        f"Bucket 'nosuch' was not found in region '{REGION}': check the bucket name, APPID and region"
+        f"Bucket 'nosuch' does not exist in region '{REGION}': check the bucket name, APPID and region"
     )
     assert requests_made(cos) == {"GetService": {"200": 1}, "HeadBucket": {"404": 1}}
 
@@ -213,26 +212,3 @@ def test_test_connection_unreachable(monkeypatch):
     ok, message = CosHook(conn).test_connection()
     assert not ok
     assert message.startswith("Cannot reach COS at http://127.0.0.1:9: COS GetService connection failed")
-
-
-@pytest.mark.parametrize(
-    ("code", "message", "advice"),
-    [
-        ("RequestTimeTooSkewed", "", "clock"),
-        ("AccessDenied", "Request has expired", "clock"),
-        ("InvalidAccessKeyId", "", "SecretId"),
-        ("InvalidToken", "", "session token"),
-    ],
-)
-def test_explanations(monkeypatch, code, message, advice):
-    explanation = explain_service_error(CosServiceError(403, code, message, request_id="r1"), region=REGION)
-    assert advice in explanation
-    assert explanation.endswith("(request id r1).")
-
-
-def test_explanations_of_permission_and_other_errors():
-    assert explain_service_error(CosServiceError(403, "AccessDenied"), region=REGION) == (
-        "Access denied: the credentials lack permission (AccessDenied)."
-    )
-    other = CosServiceError(409, "BucketAlreadyExists", "taken")
-    assert explain_service_error(other, region=REGION) == f"COS answered {other}"

@@ -3,7 +3,8 @@
 ``dag.test()`` support (DB, DAG bundles for every ``tests/*/dags`` folder,
 loading the DAG from its file) comes from :mod:`tests.airflow_support`; the
 ``run_dag`` fixture here adds what the sensor tests assert on: final task
-states, tries, reschedule counts and return values.
+states, tries, reschedule counts and return values. ``fake_clock`` replaces
+wall time for the tests that drive sensors directly (never for ``dag.test()``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.airflow_support import airflow_db, load_dag  # noqa: F401  (session fixture)
+from tests.sensors.support import FakeClock, install_fake_clock
 
 DAGS = Path(__file__).resolve().parent / "dags"
 
@@ -30,6 +32,12 @@ class DagRunResult:
     tries: dict[str, int] = field(default_factory=dict)
     reschedules: dict[str, int] = field(default_factory=dict)
     """task_id -> number of reschedules recorded."""
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Every mode's clock, advanced only by the sensors' and triggers' waits."""
+    return install_fake_clock(monkeypatch)
 
 
 @pytest.fixture

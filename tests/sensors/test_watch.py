@@ -1,32 +1,29 @@
-"""The pure parts shared by every mode: globs, targets, check_fn inspection,
-poke cadence (against Airflow's own implementation) and error classification."""
+"""The pure parts shared by every mode (:mod:`cos_provider.client.watch`): globs,
+targets, check_fn inspection, the deferred wait and error classification."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
-from airflow.sdk.bases.sensor import BaseSensorOperator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cos_provider.client.errors import CosServiceError, CosTransportError, CosValidationError
+from cos_provider.client.globbing import glob_regex, literal_prefix
 from cos_provider.client.timestamps import to_datetime
-from cos_provider.sensors.cos import CosObjectSensor
-from cos_provider.sensors.watch import (
+from cos_provider.client.uri import parse_cos_url
+from cos_provider.client.watch import (
     Target,
     Timing,
     WatchError,
-    check_fn_kwargs,
     classify,
-    glob_regex,
-    literal_prefix,
-    next_poke_interval,
-    parse_cos_url,
     parse_targets,
+    unusable_connection,
 )
+from cos_provider.client.watch.checkfn import check_fn_kwargs
+from tests.sensors.support import fresh_import
 
 # ---------------------------------------------------------------- globs
 
@@ -98,6 +95,9 @@ def test_parse_targets():
     )
     assert parse_targets(None, "cos://b/k*", use_glob=True) == (Target("b", "k*", glob=True),)
     assert parse_targets("b", "k*", use_glob=False) == (Target("b", "k*", glob=False),)
+    # the scheme is case-insensitive, as everywhere cos:// URLs are read
+    assert parse_targets("src", "COS://dst/in/k.csv") == (Target("dst", "in/k.csv"),)
+    assert parse_targets(None, ["Cos://b/x"]) == (Target("b", "x"),)
     assert parse_cos_url("cos://b/x/y") == ("b", "x/y")
     for bad in ("cos://", "cos://b", "cos://b/", "s3://b/k"):
         with pytest.raises(CosValidationError):
@@ -136,60 +136,35 @@ def test_check_fn_kwargs():
     assert check_fn_kwargs(named, context) == {"ti": 1, "ds": 3}
 
 
-# ---------------------------------------------------------------- cadence
+# ---------------------------------------------------------------- the deferred wait
 
 
-@pytest.mark.parametrize("backoff", [False, True])
-@pytest.mark.parametrize("max_wait", [None, 40])
-def test_poke_cadence_is_airflows(backoff, max_wait):
-    """Our poke interval equals BaseSensorOperator's own, poke count by poke count."""
-    kwargs: dict[str, Any] = {
-        "task_id": "t",
-        "poke_interval": 3,
-        "timeout": 500,
-        "exponential_backoff": backoff,
-        "max_wait": max_wait,
-    }
-    ours = CosObjectSensor(bucket="b", key="k", **kwargs)
-    airflows = BaseSensorOperator(**kwargs)
-    started = time.monotonic()
-    for poke_count in range(1, 12):
-        for elapsed in (0.0, 17.5, 130.0):
-
-            def duration(elapsed: float = elapsed) -> float:
-                return elapsed
-
-            expected = BaseSensorOperator._get_next_poke_interval(airflows, started, duration, poke_count)
-            assert ours._get_next_poke_interval(started, duration, poke_count) == expected
-            # and the trigger's view of it
-            timing = Timing(3, 500, backoff, max_wait)
-            assert (
-                next_poke_interval(
-                    timing, poke_count=poke_count, elapsed=elapsed, seed=f"{ours.dag_id}#t#{started}"
-                )
-                == expected
-            )
+def test_wait_without_backoff_is_the_poke_interval():
+    timing = Timing(poke_interval=5, timeout=60)
+    assert [timing.next_wait(n, elapsed=0) for n in range(1, 6)] == [5] * 5
+    # also at and past the deadline: the poll that sees it passed comes one interval later
+    assert timing.next_wait(12, elapsed=60) == timing.next_wait(13, elapsed=65) == 5
 
 
-def test_reschedule_cadence_is_airflows():
-    kwargs: dict[str, Any] = {
-        "task_id": "t",
-        "poke_interval": 2,
-        "timeout": 900,
-        "exponential_backoff": True,
-        "mode": "reschedule",
-    }
-    ours = CosObjectSensor(bucket="b", key="k", **kwargs)
-    airflows = BaseSensorOperator(**kwargs)
-    started = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
-    for elapsed in (0.0, 1.0, 5.0, 33.0, 200.0):
+def test_backoff_doubles_up_to_max_wait():
+    timing = Timing(poke_interval=2, timeout=10_000, exponential_backoff=True, max_wait=50)
+    assert [timing.next_wait(n, elapsed=0) for n in range(1, 8)] == [2, 4, 8, 16, 32, 50, 50]
+    # no max_wait (or 0, as Airflow reads it): unbounded but for the deadline
+    for unbounded in (Timing(2, 10_000, True), Timing(2, 10_000, True, 0)):
+        assert [unbounded.next_wait(n, elapsed=0) for n in range(1, 8)] == [2, 4, 8, 16, 32, 64, 128]
 
-        def duration(elapsed: float = elapsed) -> float:
-            return elapsed
 
-        assert ours._get_next_poke_interval(started, duration, 1) == (
-            BaseSensorOperator._get_next_poke_interval(airflows, started, duration, 1)
-        )
+def test_backoff_is_cut_at_the_deadline():
+    """A long backoff ends at the deadline; then one poke interval, never more."""
+    timing = Timing(poke_interval=1, timeout=20, exponential_backoff=True)
+    elapsed, waits = 0.0, []
+    for n in range(1, 7):
+        waits.append(timing.next_wait(n, elapsed))
+        elapsed += waits[-1]
+    assert waits == [1, 2, 4, 8, 5, 1]
+    assert elapsed == 21  # the first poll past the deadline
+    assert Timing(1, 20, True).next_wait(10_000, elapsed=0) == 20  # no overflow, however many polls
+    assert Timing(1, 20, True).overshoot == 1
 
 
 # ---------------------------------------------------------------- errors
@@ -221,3 +196,56 @@ def test_classify(exc, kind, text):
     assert text in err.message
     assert err.fail_fast is (kind != "transient")
     assert WatchError.from_event(err.to_event()).to_event() == err.to_event()
+
+
+def test_auth_messages_name_the_connection_and_the_fix():
+    err = classify(_service(403, "SignatureDoesNotMatch", "calc"), "cos_wrong")
+    assert err.message == (
+        "COS rejected the credentials of connection 'cos_wrong' (SignatureDoesNotMatch). "
+        "The SecretKey does not match the SecretId: check the connection's SecretKey (request id rid)."
+    )
+
+
+class NotFound(Exception):
+    """Stands in for whatever Airflow raises for a connection id it does not know."""
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind", "text"),
+    [
+        (NotFound("The conn_id `cos_x` isn't defined"), "invalid", "Connection 'cos_x' cannot be used"),
+        (CosValidationError("connection 'cos_x' login", "must hold the SecretId"), "invalid", "SecretId"),
+        (_service(403, "InvalidAccessKeyId"), "auth", "SecretId is not known"),
+        (CosTransportError("connection refused"), "transient", "could not be reached"),
+    ],
+)
+def test_unusable_connection(exc, kind, text):
+    """Before the first request nothing is COS's answer: an unknown error is an unusable connection."""
+    err = unusable_connection(exc, "cos_x")
+    assert (err.kind, err.fail_fast) == (kind, kind != "transient")
+    assert text in err.message
+
+
+def test_missing_bucket_is_named():
+    from cos_provider.client.watch.steps import no_bucket
+
+    err = no_bucket("nosuch-1250000000", _service(404, "NoSuchResource"))
+    assert (err.kind, err.code, err.http_status) == ("no_bucket", "NoSuchBucket", 404)
+    assert err.message.startswith("Bucket 'nosuch-1250000000' does not exist: check the bucket name")
+
+
+# ---------------------------------------------------------------- layering
+
+
+def test_the_watch_imports_no_airflow():
+    """The watch loads (in a fresh interpreter) without Airflow and without the layers above it."""
+    loaded = fresh_import("cos_provider.client.watch")
+    assert "cos_provider.client.watch.plans" in loaded
+    above = ("airflow", "cos_provider.hooks", "cos_provider.sensors", "cos_provider.triggers")
+    assert [m for m in loaded if m.split(".")[0] == "airflow" or m.startswith(above)] == []
+
+
+def test_the_sensors_import_on_their_own():
+    """A DAG file may import the sensors before anything else of ours: they must load
+    in a fresh interpreter (the triggers' twin is in tests/triggers)."""
+    assert "cos_provider.sensors.cos" in fresh_import("cos_provider.sensors.cos")

@@ -1,58 +1,31 @@
 """The triggers on their own, in an event loop against the emulator:
-serialisation (round trip, no secret), events, cadence, connection
-resolution in the loop, and sharing one HTTP pool between triggers."""
+serialisation (round trip, no secret), events, the wait between polls and
+the deadline (on the fake clock), reaching the connection through the hook
+without blocking the loop, and sharing one HTTP pool between triggers."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
-import time
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk.bases.sensor import BaseSensorOperator
 
 from cos_provider.emulator import FaultRule
 from cos_provider.hooks.cos import CosHook
-from cos_provider.triggers import cos as triggers
 from cos_provider.triggers.cos import CosObjectTrigger, CosObjectUpdatedTrigger, CosPrefixInactivityTrigger
-from tests.conftest import APP_ID, SECRET_ID, SECRET_KEY, SRC_BUCKET, connection_json
-from tests.sensors.support import expected_record, first_event, roundtrip_trigger, run_trigger
+from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET, connection_json
+from tests.sensors.support import (
+    expected_record,
+    first_event,
+    fresh_import,
+    roundtrip_trigger,
+    run_trigger,
+    served,
+)
 
 FAST: dict[str, Any] = {"poke_interval": 0.05, "timeout": 10}
-
-
-class FakeClock:
-    """The triggers' clock, moved only by their own waits: deadlines are exact arithmetic.
-
-    Installed as the trigger module's ``time`` (nothing else's: requests are
-    still signed with the real time) and as ``asyncio.sleep``, which advances
-    it instead of waiting. Times are whole multiples of 1/8 s, exact in binary.
-    """
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    real_sleep = asyncio.sleep
-
-    async def sleep(delay: float) -> None:
-        fake.sleeps.append(delay)
-        fake.now += delay
-        await real_sleep(0)
-
-    monkeypatch.setattr(triggers, "time", SimpleNamespace(time=fake.time))
-    monkeypatch.setattr(triggers.asyncio, "sleep", sleep)
-    return fake
 
 
 def all_triggers() -> list[Any]:
@@ -70,7 +43,6 @@ def all_triggers() -> list[Any]:
             max_wait=30,
             started_at=1700000000.5,
             poke_count=4,
-            jitter_seed="d#t#1700000000.5",
             silent_fail=True,
             verified_buckets={SRC_BUCKET: 1700000001.0},
         ),
@@ -100,7 +72,7 @@ def test_serialisation_round_trips_and_holds_no_secret(trigger, monkeypatch):
     assert SECRET_KEY not in repr(trigger)
 
 
-def test_object_trigger_fires_with_the_matched_objects(cos, cos_connection):
+def test_object_trigger_fires_with_the_matched_objects(cos, cos_connection, fake_clock):
     cos.put_object(SRC_BUCKET, "in/a.csv", b"aaaa", metadata={"m": "1"})
     cos.put_object(SRC_BUCKET, "in/b.csv", b"bb")
     payload = run_trigger(
@@ -111,15 +83,16 @@ def test_object_trigger_fires_with_the_matched_objects(cos, cos_connection):
     assert payload["status"] == "success"
     assert payload["result"] == [expected_record(cos, SRC_BUCKET, "in/a.csv", with_metadata=True)]
     assert payload["poke_count"] == 2
+    assert fake_clock.sleeps == [0.05]  # the sensor poked first: the trigger waits, then polls
 
 
-def test_updated_and_inactivity_triggers_fire(cos, cos_connection):
+def test_updated_and_inactivity_triggers_fire(cos, cos_connection, fake_clock):
     info = cos.put_object(SRC_BUCKET, "f", b"x")
     payload = run_trigger(
         CosObjectUpdatedTrigger(target=f"cos://{SRC_BUCKET}/f", after="2000-01-01T00:00:00Z", **FAST)
     )
     assert payload["result"] == expected_record(cos, SRC_BUCKET, "f")
-    state = {"objects": {"f": f"1:{info['etag']}"}, "last_activity": time.time() - 100}
+    state = {"objects": {"f": f"1:{info['etag']}"}, "last_activity": fake_clock.now - 100}
     payload = run_trigger(
         CosPrefixInactivityTrigger(bucket="src", prefix="", inactivity_period=10, state=state, **FAST)
     )
@@ -127,21 +100,21 @@ def test_updated_and_inactivity_triggers_fire(cos, cos_connection):
     assert payload["result"]["keys"] == ["f"]
 
 
-def test_timeout_event(cos, cos_connection, clock):
+def test_timeout_event(cos, cos_connection, fake_clock):
     """The timeout fires on the first poll past the deadline: not one poll early, not one late."""
     payload = run_trigger(CosObjectTrigger(targets=["cos://src/never"], poke_interval=0.125, timeout=0.5))
     assert payload["status"] == "timeout"
     assert "exceeds the specified timeout of 0.5" in payload["message"]
     # polls at 0.125, 0.25, 0.375 and 0.5 s are within the timeout; the one at 0.625 s is past it
     assert "run duration of 0.625 seconds" in payload["message"]
-    assert clock.sleeps == [0.125] * 5
+    assert fake_clock.sleeps == [0.125] * 5
     assert payload["poke_count"] == 1 + 5  # the sensor's poke, then the trigger's
     assert cos.counters()["requests"]["HeadObject"] == {"404": 5}
 
 
-def test_deadline_counts_from_the_sensors_first_poke(cos, cos_connection, clock):
+def test_deadline_counts_from_the_sensors_first_poke(cos, cos_connection, fake_clock):
     """A trigger created 10 s after the first poke of a 10.25 s timeout has 0.25 s left."""
-    started_at = clock.now - 10
+    started_at = fake_clock.now - 10
     payload = run_trigger(
         CosObjectTrigger(
             targets=["cos://src/never"], poke_interval=0.125, timeout=10.25, started_at=started_at
@@ -183,7 +156,7 @@ def test_deadline_counts_from_the_sensors_first_poke(cos, cos_connection, clock)
         ("default", ["cos://BAD_BUCKET/k"], "invalid", "bucket", 1, {}),
     ],
 )
-def test_error_events_fail_fast(cos, monkeypatch, conn, targets, kind, text, polls, requests):
+def test_error_events_fail_fast(cos, monkeypatch, conn, targets, kind, text, polls, requests, fake_clock):
     """Errors that waiting cannot fix end the trigger at its first poll, within the hour's timeout."""
     monkeypatch.setenv("AIRFLOW_CONN_COS_DEFAULT", connection_json(cos.address))
     monkeypatch.setenv(
@@ -202,7 +175,7 @@ def test_error_events_fail_fast(cos, monkeypatch, conn, targets, kind, text, pol
     assert "nope-nope" not in json.dumps(payload)
 
 
-def test_transient_errors_end_the_trigger_unless_silent_fail(cos, cos_connection):
+def test_transient_errors_end_the_trigger_unless_silent_fail(cos, cos_connection, fake_clock):
     cos.put_object(SRC_BUCKET, "k", b"x")
     cos.add_fault(FaultRule(operation="HeadObject", kind="slow_down", permanent=True))
     payload = run_trigger(CosObjectTrigger(targets=["cos://src/k"], **FAST))
@@ -214,39 +187,56 @@ def test_transient_errors_end_the_trigger_unless_silent_fail(cos, cos_connection
     assert payload["status"] == "success"
 
 
-def test_cadence_matches_base_sensor_with_backoff(cos, cos_connection, monkeypatch):
-    """The waits between polls are BaseSensorOperator's, starting after the
-    sensor's own first poke (poke_count=1)."""
-    op = BaseSensorOperator(task_id="t", poke_interval=2, timeout=1000, exponential_backoff=True, max_wait=50)
-    started = time.time()
-    sleeps: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        sleeps.append(delay)
-        if len(sleeps) == 6:
-            cos.put_object(SRC_BUCKET, "late", b"x")
-        await real_sleep(0)
-
-    monkeypatch.setattr(triggers.asyncio, "sleep", fake_sleep)
+def test_backoff_doubles_up_to_max_wait(cos, cos_connection, fake_clock):
+    """With exponential_backoff the wait doubles after every poll, from the
+    sensor's own first poke (poke_count=1), until max_wait caps it."""
+    fake_clock.at(2 + 4 + 8 + 16 + 32 + 50, lambda: cos.put_object(SRC_BUCKET, "late", b"x"))
     payload = run_trigger(
         CosObjectTrigger(
-            targets=["cos://src/late"],
-            poke_interval=2,
-            timeout=1000,
-            exponential_backoff=True,
-            max_wait=50,
-            started_at=started,
-            jitter_seed=f"{op.dag_id}#t#{started}",
+            targets=["cos://src/late"], poke_interval=2, timeout=1000, exponential_backoff=True, max_wait=50
         )
     )
     assert payload["status"] == "success" and payload["poke_count"] == 7
-    expected = [op._get_next_poke_interval(started, lambda: 0.0, n) for n in range(1, 7)]
-    assert sleeps == expected
-    assert len(set(sleeps)) > 2  # it really backs off
+    assert fake_clock.sleeps == [2, 4, 8, 16, 32, 50]
 
 
-def test_connection_is_resolved_without_blocking_the_loop(cos, cos_connection, monkeypatch):
+def test_backoff_ends_at_the_deadline(cos, cos_connection, fake_clock):
+    """A backoff longer than the time left is cut at the deadline; the timeout
+    then comes one poke interval later, as in poke mode, not a whole backoff later."""
+    payload = run_trigger(
+        CosObjectTrigger(targets=["cos://src/never"], poke_interval=1, timeout=20, exponential_backoff=True)
+    )
+    assert payload["status"] == "timeout"
+    assert fake_clock.sleeps == [1, 2, 4, 8, 5, 1]
+    assert "run duration of 21.0 seconds" in payload["message"]
+
+
+def test_the_trigger_reaches_the_connection_through_its_hook(cos, cos_connection, monkeypatch, fake_clock):
+    """Settings come from ``CosHook.aget_settings`` (with the trigger's region
+    override), once per run; the trigger never reads the connection itself."""
+    hooks: list[CosHook] = []
+    original = CosHook.aget_settings
+
+    async def recording(self: CosHook) -> Any:
+        hooks.append(self)
+        return await original(self)
+
+    monkeypatch.setattr(CosHook, "aget_settings", recording)
+    cos.put_object(SRC_BUCKET, "k", b"x")
+    trigger = CosObjectTrigger(targets=["cos://src/k"], region=REGION, **FAST)
+    assert run_trigger(trigger)["status"] == "success"
+    assert hooks == [trigger.hook]
+    assert (trigger.hook.cos_conn_id, trigger.hook.settings.endpoint.region) == ("cos_default", REGION)
+
+
+def test_triggers_do_not_import_the_sensors():
+    """Dependencies point down: sensors build on triggers, never the reverse."""
+    loaded = fresh_import("cos_provider.triggers.cos")
+    assert "cos_provider.client.watch" in loaded and "cos_provider.hooks.cos" in loaded
+    assert [m for m in loaded if m.startswith("cos_provider.sensors")] == []
+
+
+def test_connection_is_resolved_without_blocking_the_loop(cos, cos_connection, monkeypatch, fake_clock):
     def blocking(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the sync get_connection was called in the event loop")
 
@@ -256,6 +246,7 @@ def test_connection_is_resolved_without_blocking_the_loop(cos, cos_connection, m
 
 
 def test_many_triggers_share_one_pool_and_no_threads(cos, cos_connection, monkeypatch):
+    """Real time on purpose: the threads are counted while 50 triggers really wait and poll."""
     from cos_provider.client import aio
 
     created: list[Any] = []
@@ -300,7 +291,8 @@ def test_cleanup_on_cancel_closes_the_shared_client(cos, cos_connection):
     async def main() -> None:
         gen = CosObjectTrigger(targets=["cos://src/never"], poke_interval=0.05, timeout=60).run()
         task = asyncio.create_task(anext(gen))
-        await asyncio.sleep(0.3)
+        while served(cos, "HeadObject") == 0:  # the trigger is in its poll loop
+            await asyncio.sleep(0.01)
         assert aio.shared_client_count() == 1
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -311,13 +303,13 @@ def test_cleanup_on_cancel_closes_the_shared_client(cos, cos_connection):
     asyncio.run(main())
 
 
-def test_app_id_completes_bare_bucket_names(cos, cos_connection):
+def test_app_id_completes_bare_bucket_names(cos, cos_connection, fake_clock):
     cos.put_object(f"src-{APP_ID}", "k", b"x")
     payload = run_trigger(CosObjectTrigger(targets=["cos://src/k"], **FAST))
     assert payload["result"][0]["bucket"] == f"src-{APP_ID}"
 
 
-def test_a_fired_trigger_holds_no_connection(cos, cos_connection):
+def test_a_fired_trigger_holds_no_connection(cos, cos_connection, fake_clock):
     """The triggerer may leave a fired trigger suspended for a while: the
     shared client must already be released when the event is yielded."""
     from cos_provider.client import aio
