@@ -1,4 +1,4 @@
-"""The copy engine: planning, single and managed multipart copy, resume.
+"""The copy engine: planning, single and managed multipart copy, resume, many objects.
 
 No Airflow import here; operators build on it, and so can scripts.
 
@@ -7,13 +7,14 @@ copy), :mod:`.models` (options, outcome, the session that travels between
 tasks), :mod:`.source` (conditions and inherited attributes),
 :mod:`.single` (one PUT copy), :mod:`.multipart` (start, finish, complete),
 :mod:`.parts` (copying parts, and which existing parts can be kept),
-:mod:`.window` (the bounded thread-pool window),
+:mod:`.window` (the bounded thread-pool window), :mod:`.many` (a prefix),
 :mod:`.resume` (the witness rule), :mod:`.cancel`, :mod:`.cleanup`,
 :mod:`.plan`, :mod:`.progress`, :mod:`.errors`.
 """
 
 from cos_provider.client.copy.engine import CopyEngine
 from cos_provider.client.copy.errors import CopyCancelled, CopyPartServiceError, CopyPartTransportError
+from cos_provider.client.copy.many import ManyCopyResult, Pair, already_copied, copy_many
 from cos_provider.client.copy.models import CopiedPart, CopyOptions, CopyOutcome, MultipartSession
 from cos_provider.client.copy.parts import planned_parts
 from cos_provider.client.copy.plan import (
@@ -42,11 +43,15 @@ __all__ = [
     "CopyPartServiceError",
     "CopyPartTransportError",
     "CopyPlan",
+    "ManyCopyResult",
     "MultipartSession",
+    "Pair",
     "PartRange",
     "TransferModel",
+    "already_copied",
     "auto_part_size",
     "check_conditions",
+    "copy_many",
     "ideal_time",
     "initiate_attributes",
     "plan_parts",

@@ -15,7 +15,8 @@
    upload; the error names the part, its range and the COS request id. A
    killed process's upload is resumed by the next run (:mod:`resume`).
 
-No Airflow import here; operators build on it, and so can scripts.
+Many objects at once (a prefix) go through :meth:`CopyEngine.copy_many`
+(:mod:`many`). No Airflow import here; operators build on it, and so can scripts.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cos_provider.client import operations as ops
 from cos_provider.client.client import CosClient
 from cos_provider.client.copy import multipart
 from cos_provider.client.copy.cancel import OpenUploads
+from cos_provider.client.copy.many import ManyCopyResult, Pair, copy_many
 from cos_provider.client.copy.models import (
     COMPLETE_READ_TIMEOUT,
     CopiedPart,
@@ -152,6 +154,25 @@ class CopyEngine:
             outcome.crc64,
         )
         return outcome
+
+    def copy_many(
+        self,
+        pairs: Iterable[Pair],
+        options: CopyOptions,
+        *,
+        concurrency: int,
+        replace: bool = True,
+        continue_on_failure: bool = False,
+    ) -> ManyCopyResult:
+        """:func:`~cos_provider.client.copy.many.copy_many` with this engine."""
+        return copy_many(
+            self,
+            pairs,
+            options,
+            concurrency=concurrency,
+            replace=replace,
+            continue_on_failure=continue_on_failure,
+        )
 
     # -- multipart, step by step (the mapped operators run them in separate tasks)
 
