@@ -88,18 +88,3 @@ def crc64_combine(crc_a: int, crc_b: int, len_b: int) -> int:
         n >>= 1
         k += 1
     return crc ^ crc_b
-
-
-def crc64_repeat(crc_block: int, block_len: int, count: int) -> int:
-    """CRC of ``block * count`` in O(log count) combines."""
-    result, result_len = 0, 0
-    power_crc, power_len = crc_block, block_len
-    while count:
-        if count & 1:
-            result = crc64_combine(result, power_crc, power_len) if result_len else power_crc
-            result_len += power_len
-        count >>= 1
-        if count:
-            power_crc = crc64_combine(power_crc, power_crc, power_len)
-            power_len *= 2
-    return result

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cos_provider.client import limits
-from cos_provider.client.crc64 import crc64, crc64_combine, crc64_repeat
+from cos_provider.client.crc64 import crc64, crc64_combine
 from cos_provider.emulator.content import Content
 from tests.conftest import SRC_BUCKET
 
@@ -63,12 +63,6 @@ def test_the_independent_combine_is_right(a, b):
     assert combine_by_polynomials(crc64(a), crc64(b), len(b)) == crc64(a + b)
 
 
-@settings(max_examples=100, deadline=None)
-@given(block=st.binary(min_size=1, max_size=64), count=st.integers(min_value=0, max_value=40))
-def test_repeat(block, count):
-    assert crc64_repeat(crc64(block), len(block), count) == crc64(block * count)
-
-
 @settings(max_examples=20, deadline=None)
 @given(
     crc_a=st.integers(min_value=0, max_value=2**64 - 1),
@@ -88,6 +82,3 @@ def test_combine_of_a_48_8_tb_object_equals_the_emulators_crc(cos):
     head, tail = content.range_crc(0, cut), content.range_crc(cut, size)
     assert crc64_combine(head, tail, size - cut) == whole
     assert combine_by_polynomials(head, tail, size - cut) == whole
-    # Zeros after a byte, cross-checked through repeat of a small zero block.
-    zeros_1k = crc64(bytes(1024))
-    assert crc64_repeat(zeros_1k, 1024, 4) == crc64(bytes(4096))

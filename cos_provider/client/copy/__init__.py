@@ -25,7 +25,6 @@ from cos_provider.client.copy.plan import (
     PartRange,
     TransferModel,
     auto_part_size,
-    ideal_time,
     plan_parts,
 )
 from cos_provider.client.copy.source import check_conditions, initiate_attributes
@@ -52,7 +51,6 @@ __all__ = [
     "auto_part_size",
     "check_conditions",
     "copy_many",
-    "ideal_time",
     "initiate_attributes",
     "plan_parts",
     "planned_parts",

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from itertools import islice
 
 from cos_provider.client.client import CosClient
 from cos_provider.client.copy import resume
@@ -124,7 +125,7 @@ def start(
 def combined_crc64(plan: CopyPlan, crcs: Mapping[int, int]) -> int:
     """The CRC64 of the whole object from the CRC64 of each of its parts 1..N."""
     combined = crcs[1]
-    for part in plan.parts[1:]:
+    for part in islice(plan, 1, None):
         combined = crc64_combine(combined, crcs[part.number], part.size)
     return combined
 
