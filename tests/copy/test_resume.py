@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -151,43 +150,39 @@ def test_a_forbidden_upload_listing_starts_afresh(
     assert cos.live_uploads() == 1  # the crashed try's upload, which this key may not even see
 
 
-def _run_and_kill(cos: Any, key: str, min_parts: int) -> None:
-    """Start the worker process, SIGKILL it once ``min_parts`` parts are copied."""
-    start = cos.counters()["requests"].get("UploadPartCopy", {}).get("200", 0)
+def _run_and_kill(cos: Any, key: str, parts: int) -> None:
+    """Start the worker process and SIGKILL it once it has copied ``parts`` parts (it copies no more)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.copy.copy_worker", cos.address, key, key, str(MiB), "2"],
+        [sys.executable, "-m", "tests.copy.copy_worker", cos.address, key, key, str(MiB), "2", str(parts)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    assert proc.stdout is not None
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            done = cos.counters()["requests"].get("UploadPartCopy", {}).get("200", 0) - start
-            if done >= min_parts or proc.poll() is not None:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, proc.communicate()
-        os.kill(proc.pid, signal.SIGKILL)
+        reported = [proc.stdout.readline() for _ in range(parts)]  # blocks until each part returns
+        alive = proc.poll() is None
     finally:
-        proc.wait(10)
+        proc.kill()  # SIGKILL
+        rest, errors = proc.communicate(timeout=10)
+    assert alive, errors
     assert proc.returncode == -signal.SIGKILL
-    settle(cos)  # the parts that were in flight land
+    assert all(line.startswith("part ") for line in reported), (reported, rest, errors)
+    settle(cos)
 
 
 @pytest.mark.parametrize("overwrite", [False, True], ids=["same-source", "source-overwritten"])
 def test_resume_after_sigkill(cos: Any, client: CosClient, requests_of: Any, overwrite: bool) -> None:
     info = cos.seed_synthetic(SRC_BUCKET, "k.bin", size=PARTS * MiB, seed=1)
-    cos.set_model(copy_bandwidth=10 * MiB)  # 0.1 s per part, 2 at a time: ~0.8 s in all
-    _run_and_kill(cos, "k.bin", min_parts=6)
-    cos.set_model(copy_bandwidth=None)
+    _run_and_kill(cos, "k.bin", parts=6)
     open_uploads = parts_in(client, "k.bin")
     assert len(open_uploads) == 1, "the killed process left its upload"
     (left,) = open_uploads.values()
     assert WITNESS_PART_NUMBER in left
     copied = [n for n in left if n != WITNESS_PART_NUMBER]
-    assert 6 <= len(copied) < PARTS
+    assert len(copied) == 6
     if overwrite:
         info = cos.seed_synthetic(SRC_BUCKET, "k.bin", size=PARTS * MiB, seed=2)
 
