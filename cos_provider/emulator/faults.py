@@ -23,6 +23,11 @@ Kinds:
 
 ``internal_error`` / ``slow_down``
     500 ``InternalError`` / 503 ``SlowDown``; the operation does not happen.
+``access_denied``
+    403 ``AccessDenied``; the operation does not happen. What COS answers
+    when a policy forbids one operation (say ListMultipartUploads) to a key
+    that may do others. :meth:`FaultBook.decide` raises it itself, so the
+    server needs no code for it.
 ``reset``
     the operation happens, then the connection is reset (RST) after half of
     the response has been sent: the client cannot know it succeeded.
@@ -55,10 +60,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cos_provider.emulator.errors import CosError
+
 KINDS = frozenset(
     {
         "internal_error",
         "slow_down",
+        "access_denied",
         "reset",
         "error_200",
         "slow",
@@ -228,6 +236,13 @@ class FaultBook:
             return [r.to_dict() for r in self._rules]
 
     def decide(self, operation: str, bucket: str | None, key: str, part_number: int | None) -> Fault | None:
+        """The fault this request gets, if any; raises the error of ``access_denied``."""
+        fault = self._decide(operation, bucket, key, part_number)
+        if fault is not None and fault.kind == "access_denied":
+            raise CosError(403, "AccessDenied", "Access Denied.")
+        return fault
+
+    def _decide(self, operation: str, bucket: str | None, key: str, part_number: int | None) -> Fault | None:
         with self._lock:
             for rule in self._rules:
                 if not rule.matches(operation, bucket, key, part_number):

@@ -25,6 +25,20 @@ def requests_for(emu, operation: str) -> dict[str, int]:
     return dict(emu.counters()["requests"].get(operation, {}))
 
 
+def injected(emu, operation: str) -> dict[str, int]:
+    """Faults the emulator injected into ``operation``, by kind."""
+    return dict(emu.counters()["faults_injected"].get(operation, {}))
+
+
+def settled(emu) -> dict:
+    """The counters once every request the client gave up on has been answered too."""
+    deadline = time.monotonic() + 10
+    while emu.counters()["in_flight"]:
+        assert time.monotonic() < deadline, "requests still in flight"
+        time.sleep(0.005)
+    return emu.counters()
+
+
 def make_client(address: str, credentials: Credentials | None = None, **config) -> CosClient:
     config.setdefault("retry", FAST)
     return CosClient(
@@ -47,7 +61,8 @@ def test_transient_failures_are_retried(cos, fast_client, kind):
     cos.add_fault(FaultRule(operation="HeadObject", kind=kind, times=2))
     info = fast_client.head_object("src", "k")
     assert info.size == 5
-    assert sum(requests_for(cos, "HeadObject").values()) == 3
+    assert injected(cos, "HeadObject") == {kind: 2}
+    assert sum(requests_for(cos, "HeadObject").values()) == 3  # the fault twice, then the answer
 
 
 def test_gives_up_after_max_attempts(cos, fast_client):
@@ -56,6 +71,7 @@ def test_gives_up_after_max_attempts(cos, fast_client):
     with pytest.raises(CosServiceError) as info:
         fast_client.head_object("src", "k")
     assert info.value.status == 500
+    assert injected(cos, "HeadObject") == {"internal_error": 4}
     assert requests_for(cos, "HeadObject") == {"500": 4}
 
 
@@ -83,7 +99,8 @@ def test_error_inside_200_is_raised_and_transient_ones_retried(cos, fast_client)
     cos.add_fault(FaultRule(operation="CopyObject", kind="error_200", times=1))
     result = fast_client.copy_object(fast_client.ref("src", "a"), fast_client.ref("dst", "b"))
     assert result.etag
-    assert requests_for(cos, "CopyObject") == {"200": 2}
+    assert injected(cos, "CopyObject") == {"error_200": 1}
+    assert requests_for(cos, "CopyObject") == {"200": 2}  # the 200 <Error>, then the copy
     assert cos.get_object_bytes(DST_BUCKET, "b") == b"data"
 
 
@@ -97,9 +114,20 @@ def test_permanent_error_inside_200_fails(cos, fast_client):
     assert info.value.request_id
 
 
+def test_read_timeout_is_retried(cos):
+    cos.put_object(SRC_BUCKET, "k", b"x")
+    cos.add_fault(FaultRule(operation="HeadObject", kind="slow", delay=0.5, times=1))
+    with make_client(
+        cos.address, read_timeout=0.2, retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01)
+    ) as c:
+        assert c.head_object("src", "k").size == 1
+    assert injected(cos, "HeadObject") == {"slow": 1}
+    assert settled(cos)["requests"]["HeadObject"] == {"200": 2}  # the held one is answered late
+
+
 def test_read_timeout_is_retried_then_reported(cos):
     cos.put_object(SRC_BUCKET, "k", b"x")
-    cos.add_fault(FaultRule(operation="HeadObject", kind="slow", delay=1.0, rate=1.0))
+    cos.add_fault(FaultRule(operation="HeadObject", kind="slow", delay=0.5, rate=1.0))
     with (
         make_client(
             cos.address, read_timeout=0.2, retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01)
@@ -107,6 +135,8 @@ def test_read_timeout_is_retried_then_reported(cos):
         pytest.raises(CosTransportError, match="timed out"),
     ):
         c.head_object("src", "k")
+    assert injected(cos, "HeadObject") == {"slow": 2}  # every attempt was held past the timeout
+    assert settled(cos)["requests"]["HeadObject"] == {"200": 2}
 
 
 def test_every_attempt_is_signed_afresh(cos, fast_client):

@@ -52,12 +52,16 @@ def engine(client: CosClient) -> CopyEngine:
     return CopyEngine(client)
 
 
-def settle(cos: Any, timeout: float = 2.0) -> None:
-    """Wait until no request is in flight: the emulator counts a request after answering it."""
+def settle(cos: Any, timeout: float = 5.0) -> None:
+    """Wait until the emulator has decided every request it received (it counts one as it does).
+
+    Only requests whose client gave up on them (a killed process, a read
+    timeout) can still be in flight once the client has its answers.
+    """
     deadline = time.monotonic() + timeout
-    while cos.counters()["in_flight"] and time.monotonic() < deadline:
+    while cos.counters()["in_flight"]:
+        assert time.monotonic() < deadline, "requests still in flight"
         time.sleep(0.002)
-    time.sleep(0.002)
 
 
 @pytest.fixture

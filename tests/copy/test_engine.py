@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -14,10 +13,11 @@ from cos_provider.client.client import CosClient
 from cos_provider.client.copy import CopyCancelled, CopyEngine, CopyOptions, CopyPartServiceError
 from cos_provider.client.copy.resume import WITNESS_PART_NUMBER
 from cos_provider.client.errors import CosIntegrityError, CosServiceError, CosValidationError
+from cos_provider.client.etag import same_etag
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
 from cos_provider.emulator import FaultRule
-from tests.background import start_copy_in_background
 from tests.conftest import ARCHIVE_BUCKET, DST_BUCKET, OTHER_REGION, SRC_BUCKET, VERSIONED_BUCKET
+from tests.copy.conftest import settle
 
 MiB = limits.MiB
 MULTIPART = {"multipart_threshold": 0, "part_size": MiB, "concurrency": 4}
@@ -236,26 +236,27 @@ def test_conflicting_conditions_fail_before_any_request(
     assert cos.counters()["requests"] == before
 
 
-def test_allowed_pairs_work(cos: Any, client: CosClient) -> None:
+def test_allowed_pairs_work(cos: Any, client: CosClient, requests_of: Any) -> None:
     info = seed(cos, "p.bin", size=2 * MiB)
     lm = _lm(cos, "p.bin")
     engine = CopyEngine(client)
-    for options in ({}, MULTIPART):
-        engine.copy(
-            src(client, "p.bin"),
-            dst(client, "p1.bin"),
-            CopyOptions(
-                conditions=CopyConditions(if_match=info["etag"], if_unmodified_since=_http(lm + 60)),
-                **options,
-            ),
-        )
-        engine.copy(
-            src(client, "p.bin"),
-            dst(client, "p2.bin"),
-            CopyOptions(
-                conditions=CopyConditions(if_none_match="0" * 32, if_modified_since=_http(lm - 60)), **options
-            ),
-        )
+    pairs = {
+        "p1.bin": CopyConditions(if_match=info["etag"], if_unmodified_since=_http(lm + 60)),
+        "p2.bin": CopyConditions(if_none_match="0" * 32, if_modified_since=_http(lm - 60)),
+    }
+    for options, method in (({}, "single"), (MULTIPART, "multipart")):
+        for key, conditions in pairs.items():
+            dest = f"{method}-{key}"
+            out = engine.copy(
+                src(client, "p.bin"), dst(client, dest), CopyOptions(conditions=conditions, **options)
+            )
+            head = cos.head(DST_BUCKET, dest)
+            assert head is not None, dest
+            assert (out.method, out.size, out.crc64) == (method, info["size"], info["crc64"])
+            assert (head["size"], head["crc64"]) == (info["size"], info["crc64"])
+            assert same_etag(out.source_etag, info["etag"])
+    assert requests_of("CopyObject") == 2
+    assert requests_of("CompleteMultipartUpload") == 2
 
 
 # ---------------------------------------------------------------- versions and keys
@@ -377,12 +378,24 @@ def test_non_transient_error_200_on_a_part_aborts(cos: Any, client: CosClient, r
     assert cos.live_uploads() == 0
 
 
+def sent(cos: Any, operation: str) -> int:
+    """Requests of ``operation`` the emulator answered, whatever the status."""
+    settle(cos)
+    return sum(cos.counters()["requests"].get(operation, {}).values())
+
+
+def injected(cos: Any, operation: str, kind: str) -> int:
+    return int(cos.counters()["faults_injected"].get(operation, {}).get(kind, 0))
+
+
 @pytest.mark.parametrize("kind", ["error_200", "internal_error", "slow_down", "reset"])
 def test_transient_part_failures_are_retried(cos: Any, client: CosClient, kind: str) -> None:
     info = seed(cos, "t.bin", size=4 * MiB)
     cos.add_fault(FaultRule(operation="UploadPartCopy", kind=kind, times=2))
     out = CopyEngine(client).copy(src(client, "t.bin"), dst(client, "t.bin"), CopyOptions(**MULTIPART))
     assert out.crc64 == info["crc64"]
+    assert injected(cos, "UploadPartCopy", kind) == 2
+    assert sent(cos, "UploadPartCopy") == 4 + 2  # 4 parts, 2 of them twice
     assert cos.live_uploads() == 0
 
 
@@ -392,6 +405,8 @@ def test_transient_complete_failures_are_retried(cos: Any, client: CosClient, ki
     cos.add_fault(FaultRule(operation="CompleteMultipartUpload", kind=kind, times=1))
     out = CopyEngine(client).copy(src(client, "t.bin"), dst(client, "t.bin"), CopyOptions(**MULTIPART))
     assert out.crc64 == info["crc64"]
+    assert injected(cos, "CompleteMultipartUpload", kind) == 1
+    assert sent(cos, "CompleteMultipartUpload") == 2
 
 
 def test_complete_error_inside_keepalive_200(cos: Any, client: CosClient) -> None:
@@ -441,20 +456,34 @@ def test_source_overwritten_mid_copy_fails_with_412(cos: Any, client: CosClient)
 
 def test_cancel_aborts_the_upload(cos: Any, client: CosClient) -> None:
     seed(cos, "slow.bin", size=8 * MiB)
-    cos.set_model(copy_bandwidth=5 * MiB)  # 0.2 s per part
-    engine = CopyEngine(client)
-    worker, errors = start_copy_in_background(
-        cos,
-        lambda: engine.copy(
-            src(client, "slow.bin"),
-            dst(client, "slow.bin"),
-            CopyOptions(**{**MULTIPART, "concurrency": 2}),
-        ),
-    )
-    time.sleep(0.25)
+    first_part = threading.Event()
+
+    def hold(part_number: int) -> None:
+        first_part.set()
+        assert engine.uploads.cancelled.wait(10), "the test never cancelled"
+
+    spy = Spy(client, after_part=hold)  # every part copy returns only once the engine is cancelled
+    engine = CopyEngine(spy)  # type: ignore[arg-type]
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            engine.copy(
+                src(client, "slow.bin"),
+                dst(client, "slow.bin"),
+                CopyOptions(**{**MULTIPART, "concurrency": 2}),
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert first_part.wait(10), "no part was copied"
+    assert cos.live_uploads() == 1
     engine.cancel()
     worker.join(10)
-    assert errors and isinstance(errors[0], CopyCancelled)
+    assert not worker.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], CopyCancelled)
     assert cos.live_uploads() == 0
     assert cos.head(DST_BUCKET, "slow.bin") is None
 
@@ -522,6 +551,101 @@ def test_same_object_requires_replaced(cos: Any, client: CosClient) -> None:
     assert "same" in err.value.rule
 
 
-def test_no_witness_room_at_10000_parts(cos: Any, client: CosClient) -> None:
-    """Sanity of the reserved number: a plan of 10,000 parts is not resumable."""
-    assert WITNESS_PART_NUMBER == limits.MAX_PARTS
+def test_a_9999_part_plan_writes_its_witness_as_part_10000(
+    cos: Any, client: CosClient, requests_of: Any
+) -> None:
+    seed(cos, "9999.bin", size=(limits.MAX_PARTS - 1) * MiB)
+    engine = CopyEngine(client)
+    session = engine.start_multipart(
+        src(client, "9999.bin"), dst(client, "9999.bin"), CopyOptions(**MULTIPART)
+    )
+    assert session.plan.part_count == WITNESS_PART_NUMBER - 1
+    assert requests_of("ListMultipartUploads") == 1
+    assert [p.part_number for p in client.iter_parts(session.dest, session.upload_id)] == [
+        WITNESS_PART_NUMBER
+    ]
+    engine.abort(session)
+
+
+def test_a_10000_part_copy_has_no_room_for_a_witness(cos: Any, client: CosClient, requests_of: Any) -> None:
+    """Every part number is the plan's: no witness, no resume, and the copy still succeeds."""
+    info = seed(cos, "10k.bin", size=limits.MAX_PARTS * MiB)
+    options = CopyOptions(multipart_threshold=0, part_size=MiB, concurrency=16)
+    source, dest = src(client, "10k.bin"), dst(client, "10k.bin")
+    # A first try that died after two parts.
+    crashed = CopyEngine(client).start_multipart(source, dest, options)
+    CopyEngine(client).copy_parts(crashed, [1, 2], 2)
+    assert crashed.plan.part_count == WITNESS_PART_NUMBER
+    assert sorted(p.part_number for p in client.iter_parts(dest, crashed.upload_id)) == [1, 2]
+
+    out = CopyEngine(client).copy(source, dest, options)
+    assert (out.part_count, out.parts_reused, out.parts_copied) == (limits.MAX_PARTS, 0, limits.MAX_PARTS)
+    assert out.upload_id != crashed.upload_id
+    assert (out.size, out.crc64) == (info["size"], info["crc64"])
+    assert cos.head(DST_BUCKET, "10k.bin")["parts_count"] == limits.MAX_PARTS
+    assert requests_of("UploadPart") == 0  # no witness was written, by either try
+    assert requests_of("ListMultipartUploads") == 0  # nor looked for
+    # The first try's upload has no witness, so it is left alone like anyone else's.
+    assert cos.live_uploads() == 1
+
+
+def test_single_copy_with_other_bytes_than_head_said_is_deleted(cos: Any, client: CosClient) -> None:
+    """The ETag pin cannot prove the bytes; the CRC64 can (here: same ETag, other content)."""
+    from cos_provider.emulator.content import Content
+    from cos_provider.emulator.store import ObjectAttrs
+
+    cos.put_object(SRC_BUCKET, "s.bin", b"a" * 4096)
+    before = cos.head(SRC_BUCKET, "s.bin")
+
+    class SwapsTheSource(Spy):
+        def copy_object(self, *args: Any, **kwargs: Any) -> Any:
+            store = cos.store
+            store.put(
+                store.bucket(SRC_BUCKET),
+                "s.bin",
+                Content.from_bytes(b"b" * 4096),
+                before["etag"],
+                ObjectAttrs(),
+            )
+            return self._client.copy_object(*args, **kwargs)
+
+    with pytest.raises(CosIntegrityError) as err:
+        CopyEngine(SwapsTheSource(client)).copy(src(client, "s.bin"), dst(client, "s.bin"))  # type: ignore[arg-type]
+    assert f"!= source CRC64 {before['crc64']}" in str(err.value)
+    assert "deleted" in str(err.value)
+    assert cos.head(DST_BUCKET, "s.bin") is None
+
+
+def test_a_wrong_size_after_complete_is_caught_and_deleted(cos: Any, client: CosClient) -> None:
+    info = seed(cos, "w.bin", size=4 * MiB)
+    engine = CopyEngine(client)
+    session = engine.start_multipart(src(client, "w.bin"), dst(client, "w.bin"), CopyOptions(**MULTIPART))
+    results = engine.copy_parts(session, [1, 2, 3], 2)
+    # Part 4 holds half a MiB instead of one (a last part may be short, so Complete accepts it).
+    short = client.upload_part_copy(
+        session.source, session.dest, session.upload_id, 4, 3 * MiB, 3 * MiB + MiB // 2 - 1
+    )
+    parts: dict[int, tuple[str, int | None]] = {n: (r.etag, None) for n, r in results.items()}
+    parts[4] = (short.etag, None)
+    with pytest.raises(CosIntegrityError) as err:
+        engine.finish_multipart(session, parts)
+    assert f"size {3 * MiB + MiB // 2} != source size {info['size']}" in str(err.value)
+    assert session.upload_id in str(err.value) and "deleted" in str(err.value)
+    assert cos.head(DST_BUCKET, "w.bin") is None
+    assert cos.live_uploads() == 0
+
+
+def test_an_abort_that_keeps_failing_is_reported_with_the_upload_id(
+    cos: Any, client: CosClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed(cos, "a.bin", size=4 * MiB)
+    cos.add_fault(FaultRule.always("UploadPartCopy", "internal_error", part_number=2))
+    cos.add_fault(FaultRule.always("AbortMultipartUpload", "internal_error"))
+    with pytest.raises(CopyPartServiceError) as err:
+        CopyEngine(client).copy(src(client, "a.bin"), dst(client, "a.bin"), CopyOptions(**MULTIPART))
+    upload_id = err.value.upload_id
+    assert upload_id and f"of upload {upload_id}" in str(err.value)
+    assert injected(cos, "AbortMultipartUpload", "internal_error") >= 3  # every retry of it failed
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(f"Could not abort upload {upload_id} of cos://{DST_BUCKET}/a.bin" in m for m in errors), errors
+    assert cos.live_uploads() == 1  # left for a lifecycle rule, and said so

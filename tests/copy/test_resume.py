@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,9 @@ from cos_provider.client.client import CosClient
 from cos_provider.client.copy import CopyEngine, CopyOptions
 from cos_provider.client.copy.resume import WITNESS_PART_NUMBER
 from cos_provider.client.operations import ObjectAttributes
+from cos_provider.emulator import FaultRule
 from tests.conftest import DST_BUCKET, SRC_BUCKET
+from tests.copy.conftest import settle
 
 MiB = limits.MiB
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,9 +47,13 @@ def crash_after(engine: CopyEngine, client: CosClient, key: str, numbers: list[i
 def test_resume_copies_only_missing_parts(cos: Any, client: CosClient, requests_of: Any) -> None:
     info = cos.seed_synthetic(SRC_BUCKET, "r.bin", size=PARTS * MiB - 10)
     upload_id = crash_after(CopyEngine(client), client, "r.bin", [1, 2, 3, 5, 8])
-    before = requests_of("UploadPartCopy")
+    before = {op: requests_of(op) for op in ("UploadPartCopy", "InitiateMultipartUpload", "UploadPart")}
     out = CopyEngine(client).copy(client.ref(SRC_BUCKET, "r.bin"), client.ref(DST_BUCKET, "r.bin"), OPTIONS)
-    assert requests_of("UploadPartCopy") - before == PARTS - 5
+    assert requests_of("UploadPartCopy") - before["UploadPartCopy"] == PARTS - 5
+    # Open uploads are listed before anything is initiated: no upload was started only to be aborted.
+    assert requests_of("InitiateMultipartUpload") == before["InitiateMultipartUpload"]
+    assert requests_of("UploadPart") == before["UploadPart"]  # the witness is already there
+    assert requests_of("AbortMultipartUpload") == 0
     assert (out.upload_id, out.parts_reused, out.parts_copied) == (upload_id, 5, PARTS - 5)
     assert (out.size, out.crc64) == (info["size"], info["crc64"])
     assert cos.head(DST_BUCKET, "r.bin")["parts_count"] == PARTS  # the witness is not in the object
@@ -109,43 +114,75 @@ def test_wrong_sized_parts_are_copied_again(cos: Any, client: CosClient, request
     assert out.parts_reused == 2
 
 
-def _run_and_kill(cos: Any, key: str, min_parts: int) -> None:
-    """Start the worker process, SIGKILL it once ``min_parts`` parts are copied."""
-    start = cos.counters()["requests"].get("UploadPartCopy", {}).get("200", 0)
+@pytest.mark.parametrize(("kind", "attempts"), [("access_denied", 1), ("internal_error", 3)])
+def test_a_refused_witness_costs_only_resumability(
+    cos: Any, client: CosClient, caplog: pytest.LogCaptureFixture, kind: str, attempts: int
+) -> None:
+    info = cos.seed_synthetic(SRC_BUCKET, "r.bin", size=4 * MiB)
+    cos.add_fault(FaultRule.always("UploadPart", kind))
+    upload_id = crash_after(CopyEngine(client), client, "r.bin", [1, 2])
+    assert parts_in(client, "r.bin") == {upload_id: [1, 2]}  # parts were copied, but no witness
+    assert cos.counters()["faults_injected"]["UploadPart"] == {kind: attempts}
+    assert f"Could not write the resume witness of upload {upload_id}" in caplog.text
+
+    out = CopyEngine(client).copy(client.ref(SRC_BUCKET, "r.bin"), client.ref(DST_BUCKET, "r.bin"), OPTIONS)
+    assert (out.parts_reused, out.size, out.crc64) == (0, info["size"], info["crc64"])
+    assert out.upload_id != upload_id
+    assert list(parts_in(client, "r.bin")) == [upload_id]  # unrecognisable, so left alone
+
+
+def test_a_forbidden_upload_listing_starts_afresh(
+    cos: Any, client: CosClient, requests_of: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    info = cos.seed_synthetic(SRC_BUCKET, "r.bin", size=PARTS * MiB)
+    crashed = crash_after(CopyEngine(client), client, "r.bin", [1, 2, 3])
+    cos.add_fault(FaultRule.always("ListMultipartUploads", "access_denied"))
+    before = requests_of("UploadPartCopy")
+    out = CopyEngine(client).copy(client.ref(SRC_BUCKET, "r.bin"), client.ref(DST_BUCKET, "r.bin"), OPTIONS)
+    assert (out.parts_reused, out.size, out.crc64) == (0, info["size"], info["crc64"])
+    assert out.upload_id != crashed
+    assert requests_of("UploadPartCopy") - before == PARTS
+    assert cos.counters()["requests"]["ListMultipartUploads"] == {
+        "200": 1,
+        "403": 1,
+    }  # first try, then refused
+    assert f"Cannot list open uploads of cos://{DST_BUCKET}/r.bin" in caplog.text
+    assert cos.live_uploads() == 1  # the crashed try's upload, which this key may not even see
+
+
+def _run_and_kill(cos: Any, key: str, parts: int) -> None:
+    """Start the worker process and SIGKILL it once it has copied ``parts`` parts (it copies no more)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.copy.copy_worker", cos.address, key, key, str(MiB), "2"],
+        [sys.executable, "-m", "tests.copy.copy_worker", cos.address, key, key, str(MiB), "2", str(parts)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    assert proc.stdout is not None
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            done = cos.counters()["requests"].get("UploadPartCopy", {}).get("200", 0) - start
-            if done >= min_parts or proc.poll() is not None:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, proc.communicate()
-        os.kill(proc.pid, signal.SIGKILL)
+        reported = [proc.stdout.readline() for _ in range(parts)]  # blocks until each part returns
+        alive = proc.poll() is None
     finally:
-        proc.wait(10)
+        proc.kill()  # SIGKILL
+        rest, errors = proc.communicate(timeout=10)
+    assert alive, errors
     assert proc.returncode == -signal.SIGKILL
-    time.sleep(0.3)  # let the parts that were in flight land
+    assert all(line.startswith("part ") for line in reported), (reported, rest, errors)
+    settle(cos)
 
 
 @pytest.mark.parametrize("overwrite", [False, True], ids=["same-source", "source-overwritten"])
 def test_resume_after_sigkill(cos: Any, client: CosClient, requests_of: Any, overwrite: bool) -> None:
     info = cos.seed_synthetic(SRC_BUCKET, "k.bin", size=PARTS * MiB, seed=1)
-    cos.set_model(copy_bandwidth=10 * MiB)  # 0.1 s per part, 2 at a time: ~0.8 s in all
-    _run_and_kill(cos, "k.bin", min_parts=6)
-    cos.set_model(copy_bandwidth=None)
+    _run_and_kill(cos, "k.bin", parts=6)
     open_uploads = parts_in(client, "k.bin")
     assert len(open_uploads) == 1, "the killed process left its upload"
     (left,) = open_uploads.values()
     assert WITNESS_PART_NUMBER in left
     copied = [n for n in left if n != WITNESS_PART_NUMBER]
-    assert 6 <= len(copied) < PARTS
+    assert len(copied) == 6
     if overwrite:
         info = cos.seed_synthetic(SRC_BUCKET, "k.bin", size=PARTS * MiB, seed=2)
 

@@ -1,4 +1,4 @@
-"""A 48.8 TB object (10,000 x 5 GB parts) copied part by part, in bounded memory."""
+"""A 48.8 TB object (10,000 x 5 GB parts) copied part by part, in bounded memory, CRC64 verified."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 
 from cos_provider.client import limits
+from cos_provider.client.copy.multipart import combined_crc64
+from cos_provider.client.copy.plan import CopyPlan
 from cos_provider.emulator import CosEmulator
 
 from .helpers import Raw, source_of, xml
@@ -41,6 +43,9 @@ def test_copy_48_8_tb_part_by_part(emu: CosEmulator, new_bucket: object) -> None
     with ThreadPoolExecutor(16) as pool:
         parts = sorted(pool.map(copy_part, range(1, limits.MAX_PARTS + 1)))
     assert len(parts) == limits.MAX_PARTS
+    # The check the engine makes before Complete: its fold of the part CRC64s is the source's.
+    plan = CopyPlan(limits.MAX_OBJECT_SIZE, limits.MAX_PART_SIZE)
+    assert combined_crc64(plan, {n: crc for n, _, crc in parts}) == info["crc64"]
 
     done = raw.complete(dst, "huge-copy.bin", upload, [(n, etag) for n, etag, _ in parts], timeout=300)
     assert done.status_code == 200, done.content

@@ -90,10 +90,6 @@ class Batch:
     first_part: int
     last_part: int
 
-    @property
-    def part_numbers(self) -> range:
-        return range(self.first_part, self.last_part + 1)
-
     def to_dict(self) -> dict[str, int]:
         return {"index": self.index, "first_part": self.first_part, "last_part": self.last_part}
 
@@ -165,9 +161,6 @@ class CopyPlan:
             first += length
         return out
 
-    def to_dict(self) -> dict[str, int]:
-        return {"size": self.size, "part_size": self.part_size, "part_count": self.part_count}
-
 
 def _round_up(value: int, unit: int) -> int:
     return -(-value // unit) * unit
@@ -231,50 +224,3 @@ def plan_parts(
             f"{limits.MAX_PARTS}, so use at least {minimum} bytes",
         )
     return CopyPlan(size, part_size)
-
-
-def ideal_time(plan: CopyPlan, concurrency: int, model: TransferModel, requests_before: int = 0) -> float:
-    """Seconds the plan takes under ``model`` when nothing else limits it.
-
-    Parts run in waves of ``concurrency``; each wave lasts one latency plus
-    its largest part's transfer at the bandwidth its width allows.
-    ``requests_before`` sequential requests (HEAD, Initiate, Complete...) add
-    one latency each.
-    """
-    n = plan.part_count
-    total = requests_before * model.latency
-    full_waves, rest = divmod(n, concurrency)
-    if full_waves:
-        # The last part may be short, but the wave that holds it lasts as long
-        # as its longest part; only a one-part tail wave benefits.
-        total += full_waves * (model.latency + plan.part_size / model.bandwidth(concurrency))
-    if rest:
-        longest = plan.part_size if rest > 1 else plan.part(n).size
-        total += model.latency + longest / model.bandwidth(rest)
-    return total
-
-
-def best_plan(
-    size: int, model: TransferModel, max_concurrency: int = 64, requests_before: int = 0
-) -> tuple[CopyPlan, int, float]:
-    """The (plan, concurrency) with the least :func:`ideal_time`, searched over
-    every part count that yields a distinct MiB-multiple part size and every
-    concurrency up to ``max_concurrency``."""
-    best: tuple[CopyPlan, int, float] | None = None
-    min_parts = max(1, -(-size // limits.MAX_PART_SIZE))
-    seen: set[int] = set()
-    for count in range(min_parts, limits.MAX_PARTS + 1):
-        part = max(_round_up(-(-size // count), limits.MiB), limits.MIN_PART_SIZE)
-        if part in seen or part > limits.MAX_PART_SIZE:
-            continue
-        seen.add(part)
-        plan = CopyPlan(size, part)
-        if plan.part_count > limits.MAX_PARTS:
-            continue
-        for c in range(1, max_concurrency + 1):
-            t = ideal_time(plan, c, model, requests_before)
-            if best is None or t < best[2]:
-                best = (plan, c, t)
-    if best is None:
-        raise CosValidationError("size", f"no valid plan for {size} bytes")
-    return best

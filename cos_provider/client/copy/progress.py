@@ -61,7 +61,6 @@ class ProgressReporter:
         self.bytes_done = reused_bytes
         self._reused_bytes = reused_bytes
         self._next_report = self.started + interval
-        self.reports = 0
 
     def add(self, nbytes: int) -> None:
         self.parts_done += 1
@@ -98,10 +97,8 @@ class ProgressReporter:
         if now < self._next_report:
             return False
         self._next_report = now + self.interval
-        self.reports += 1
         self.log.info("%s", self.line())
         return True
 
     def finish(self) -> None:
-        self.reports += 1
         self.log.info("%s", self.line(final=True))

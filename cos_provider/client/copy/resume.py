@@ -31,13 +31,15 @@ canonical JSON of
 COS answers an Upload Part with the MD5 of its body as the part's ETag, so
 ListParts shows each open upload's witness as an ETag. On a new try the
 engine HEADs the source afresh, computes the witness it *would* write, and
-lists the destination key's open uploads:
+lists the destination key's open uploads *before* initiating anything, so a
+resumed copy never creates an upload only to abort it:
 
 * an upload whose part 10,000 has the witness size and exactly the expected
   ETag is **resumable**. Its parts 1..N whose size equals the plan's size for
   that number are reused; anything else is copied again. (Every part of a
   resumable upload was copied with ``x-cos-copy-source-If-Match`` pinned to
-  the same ETag, so none can come from another source version.) If several
+  the same ETag, so none can come from another source version; the rule is
+  :func:`~cos_provider.client.copy.parts.planned_parts`.) If several
   match, the one with most reusable parts wins and the others are aborted.
 * an upload with a witness-sized part 10,000 but another ETag is an earlier
   copy of ours for a *different* source version or different settings: it is
@@ -50,9 +52,10 @@ lists the destination key's open uploads:
 Complete lists parts 1..N only, so the witness never becomes part of the
 object (COS, like S3, drops parts a Complete does not list), and nothing
 about resuming shows in the final object's metadata. Plans of exactly 10,000
-parts have no room for a witness and are not resumable. If the witness
-cannot be written (the service refuses Upload Part), the copy proceeds
-without resume.
+parts have no room for a witness and are not resumable: the engine neither
+lists open uploads nor writes a witness for them. If the witness cannot be
+written (the service refuses Upload Part), the copy proceeds without resume;
+if listing open uploads is forbidden, the copy starts afresh.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ from typing import Any
 
 from cos_provider.client import limits
 from cos_provider.client.client import CosClient
+from cos_provider.client.copy.cleanup import abort_quietly
+from cos_provider.client.copy.parts import planned_parts
 from cos_provider.client.copy.plan import CopyPlan
 from cos_provider.client.copy.progress import LoggerLike
 from cos_provider.client.errors import CosError, CosServiceError
@@ -136,19 +141,23 @@ def upload_part(dest: ObjectRef, upload_id: str, part_number: int, body: bytes) 
     )
 
 
-def write_witness(client: CosClient, dest: ObjectRef, upload_id: str, body: bytes) -> bool:
-    """Upload the witness part; ``False`` (copy goes on, not resumable) if COS refuses it."""
+def write_witness(
+    client: CosClient, dest: ObjectRef, upload_id: str, body: bytes, *, logger: LoggerLike = log
+) -> bool:
+    """Upload the witness part; ``False`` if it could not be written.
+
+    Never raises a :class:`CosError`: the witness only buys resumability, so
+    a refusal costs exactly that and the copy goes on.
+    """
     try:
         etag = client.execute(upload_part(dest, upload_id, WITNESS_PART_NUMBER, body))
-    except CosServiceError as exc:
-        if exc.is_transient or exc.is_auth_error:
-            raise
-        log.warning(
+    except CosError as exc:
+        logger.warning(
             "Could not write the resume witness of upload %s (%s); this copy will not resume", upload_id, exc
         )
         return False
     if normalise_etag(etag) != witness_etag(body):
-        log.warning(
+        logger.warning(
             "COS answered the resume witness of upload %s with ETag %s, not the MD5 of its body; "
             "this copy will not resume",
             upload_id,
@@ -173,20 +182,6 @@ def _witness_of(client: CosClient, dest: ObjectRef, upload_id: str) -> Part | No
         if part.part_number == WITNESS_PART_NUMBER:
             return part
     return None
-
-
-def reusable_parts(
-    client: CosClient, dest: ObjectRef, upload_id: str, plan: CopyPlan
-) -> tuple[dict[int, str], int]:
-    """Parts of ``upload_id`` whose number and size fit ``plan``: (number -> ETag, bytes)."""
-    parts: dict[int, str] = {}
-    total = 0
-    for part in client.iter_parts(dest, upload_id):
-        n = part.part_number
-        if 1 <= n <= plan.part_count and part.size == plan.part(n).size and part.etag:
-            parts[n] = part.etag
-            total += part.size
-    return parts, total
 
 
 def open_uploads(client: CosClient, dest: ObjectRef, *, logger: LoggerLike = log) -> list[str] | None:
@@ -238,8 +233,9 @@ def match_uploads(
             )
             abort_quietly(client, dest, upload_id, logger=logger)
             continue
-        parts, nbytes = reusable_parts(client, dest, upload_id, plan)
-        matches.append(ResumePoint(upload_id, parts, nbytes))
+        kept = planned_parts(client, dest, upload_id, plan)
+        parts = {n: p.etag for n, p in kept.items()}
+        matches.append(ResumePoint(upload_id, parts, sum(p.size for p in kept.values())))
     if not matches:
         return None
     matches.sort(key=lambda m: len(m.parts), reverse=True)
@@ -247,37 +243,3 @@ def match_uploads(
         logger.warning("Aborting duplicate resumable upload %s of %s", extra.upload_id, dest.uri())
         abort_quietly(client, dest, extra.upload_id, logger=logger)
     return matches[0]
-
-
-def find_resume_point(
-    client: CosClient,
-    dest: ObjectRef,
-    plan: CopyPlan,
-    body: bytes,
-    *,
-    logger: LoggerLike = log,
-) -> ResumePoint | None:
-    """:func:`open_uploads` then :func:`match_uploads`."""
-    ids = open_uploads(client, dest, logger=logger)
-    return match_uploads(client, dest, plan, body, ids, logger=logger) if ids else None
-
-
-def abort_quietly(
-    client: CosClient,
-    dest: ObjectRef,
-    upload_id: str,
-    *,
-    logger: LoggerLike = log,
-) -> bool:
-    """Abort ``upload_id``; ``True`` if it was open. Never raises (failures are logged)."""
-    try:
-        client.abort_multipart_upload(dest, upload_id)
-    except CosServiceError as exc:
-        if exc.code == "NoSuchUpload" or exc.status == 404:
-            return False
-        logger.error("Could not abort upload %s of %s: %s", upload_id, dest.uri(), exc)
-        return False
-    except CosError as exc:
-        logger.error("Could not abort upload %s of %s: %s", upload_id, dest.uri(), exc)
-        return False
-    return True

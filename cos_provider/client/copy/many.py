@@ -1,0 +1,128 @@
+"""Copying many objects (a prefix, a glob, a list of keys) with one engine.
+
+The objects go through the same bounded window as the parts of one object
+(:mod:`window`): ``concurrency`` copies at a time, the pairs read lazily,
+so a listing of a million keys is copied as it is listed, in bounded
+memory. Each object is an ordinary :meth:`CopyEngine.copy`; a big one copies
+its own parts on its own window. An error, a cancel or an interrupt cancels
+the engine (aborting every open upload) and stops the window; with
+``continue_on_failure`` a :class:`CosError` of one object is recorded
+instead and the rest go on (anything else, a bug, still stops everything).
+
+With ``replace=False`` a destination that already holds its source's bytes
+is skipped: :func:`already_copied` decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cos_provider.client.client import CosClient
+from cos_provider.client.copy.models import CopyOptions
+from cos_provider.client.copy.window import run_window
+from cos_provider.client.errors import CosError, CosServiceError
+from cos_provider.client.etag import same_etag
+from cos_provider.client.models import ListedObject
+from cos_provider.client.operations import ObjectRef
+
+if TYPE_CHECKING:
+    from cos_provider.client.copy.engine import CopyEngine
+
+Pair = tuple[ObjectRef, ObjectRef, ListedObject | None]
+"""(source, destination, the source's listing entry if it came from a listing)."""
+
+
+@dataclass
+class ManyCopyResult:
+    """What :func:`copy_many` did; ``to_dict()`` is JSON-able (URIs, not refs)."""
+
+    copied: list[tuple[ObjectRef, ObjectRef]] = field(default_factory=list)
+    """(source, destination) of every object copied."""
+    skipped: list[ObjectRef] = field(default_factory=list)
+    """Destinations that already held their source (``replace=False``)."""
+    failures: list[dict[str, str]] = field(default_factory=list)
+    """``{"key": source key, "error": message}`` per failed object (``continue_on_failure``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "copied": [{"source": s.uri(), "dest": d.uri()} for s, d in self.copied],
+            "skipped": [d.uri() for d in self.skipped],
+            "failures": [dict(f) for f in self.failures],
+        }
+
+
+def already_copied(client: CosClient, src: ObjectRef, listed: ListedObject | None, dest: ObjectRef) -> bool:
+    """Does ``dest`` already hold ``src``'s bytes? Same size, and the same ETag or the same CRC64.
+
+    Either alone is not enough: a multipart ETag is not a digest of the
+    bytes, so two copies of one object made with other part sizes differ in
+    ETag, and only the CRC64 COS keeps for the object shows they are equal. The destination is HEADed first, and a size mismatch with the
+    listing entry answers before the source is HEADed.
+    """
+    try:
+        have = client.head_object(dest.bucket, dest.key)
+    except CosServiceError as exc:
+        if exc.is_not_found:
+            return False
+        raise
+    if listed is not None and have.size != listed.size:
+        return False
+    src_info = client.head_object(src.bucket, src.key, src.version_id, src.region)
+    if have.size != src_info.size:
+        return False
+    if same_etag(have.etag, src_info.etag):
+        return True
+    return have.crc64 is not None and have.crc64 == src_info.crc64
+
+
+def copy_many(
+    engine: CopyEngine,
+    pairs: Iterable[Pair],
+    options: CopyOptions,
+    *,
+    concurrency: int,
+    replace: bool = True,
+    continue_on_failure: bool = False,
+) -> ManyCopyResult:
+    """Copy every (source, destination, listing entry) of ``pairs`` (see the module docstring)."""
+    result = ManyCopyResult()
+
+    def copy_one(pair: Pair) -> bool:
+        src, dest, listed = pair
+        if not replace and already_copied(engine.client, src, listed, dest):
+            return False
+        engine.copy(src, dest, options, listed=listed)
+        return True
+
+    def done(pair: Pair, copied: bool) -> None:
+        src, dest, _ = pair
+        if copied:
+            result.copied.append((src, dest))
+        else:
+            result.skipped.append(dest)
+
+    def failed(pair: Pair, exc: BaseException) -> None:
+        if not (continue_on_failure and isinstance(exc, CosError)):
+            raise exc
+        engine.log.error("Failed to copy %s: %s", pair[0].key, exc)
+        result.failures.append({"key": pair[0].key, "error": str(exc)})
+
+    run_window(
+        copy_one,
+        pairs,
+        concurrency=concurrency,
+        on_result=done,
+        on_error=failed,
+        on_stop=lambda exc: engine.cancel(),
+        cancel=engine.uploads.cancelled,
+        thread_name="cos-prefix",
+    )
+    engine.log.info(
+        "Copied %d object(s), skipped %d already matching, %d failed",
+        len(result.copied),
+        len(result.skipped),
+        len(result.failures),
+    )
+    return result

@@ -1,0 +1,183 @@
+"""What a copy is told, what it produces, and the state that travels between steps.
+
+These are the engine's only JSON boundary: :class:`CopyOutcome` is an
+operator's XCom value and a :class:`MultipartSession` goes from the task that
+initiates a mapped multipart copy to the tasks that copy its parts, so both
+round-trip through plain dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cos_provider.client import limits, validation
+from cos_provider.client import operations as ops
+from cos_provider.client.copy.plan import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MODEL,
+    CopyPlan,
+    TransferModel,
+    validate_concurrency,
+)
+from cos_provider.client.errors import CosValidationError
+from cos_provider.client.models import _AsDict
+from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
+from cos_provider.client.timestamps import http_date
+
+COMPLETE_READ_TIMEOUT = 1200.0
+"""Complete can take minutes for big objects (COS keeps the connection alive)."""
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """How to copy. Every field is validated by :meth:`validate` before any request."""
+
+    metadata_directive: str = "Copy"
+    attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
+    conditions: CopyConditions = field(default_factory=CopyConditions)
+    multipart_threshold: int = limits.MAX_SINGLE_COPY_SIZE
+    part_size: int | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    resume: bool = True
+    progress_interval: float = 10.0
+    model: TransferModel = DEFAULT_MODEL
+    complete_timeout: float = COMPLETE_READ_TIMEOUT
+
+    def validate(self) -> None:
+        directive = validation.validate_directive(self.metadata_directive)
+        self.conditions.validate()
+        self.attributes.headers(include_content=directive == "Replaced")
+        if directive == "Copy" and any(
+            getattr(self.attributes, a) is not None for a in (*ops.CONTENT_HEADERS, "metadata")
+        ):
+            raise CosValidationError(
+                "metadata_directive",
+                "is 'Copy', which keeps the source's content headers and metadata; use 'Replaced' to set new ones",
+            )
+        if (
+            not isinstance(self.multipart_threshold, int)
+            or isinstance(self.multipart_threshold, bool)
+            or not 0 <= self.multipart_threshold <= limits.MAX_SINGLE_COPY_SIZE
+        ):
+            raise CosValidationError(
+                "multipart_threshold",
+                f"must be from 0 to {limits.MAX_SINGLE_COPY_SIZE} bytes (5 GB, the PUT copy limit), "
+                f"got {self.multipart_threshold!r}",
+            )
+        if self.part_size is not None:
+            validation.validate_part_size(self.part_size)
+        validate_concurrency(self.concurrency)
+        if not self.progress_interval > 0:
+            raise CosValidationError("progress_interval", f"must be positive, got {self.progress_interval!r}")
+
+    @property
+    def directive(self) -> str:
+        return validation.validate_directive(self.metadata_directive)
+
+
+@dataclass(frozen=True)
+class CopyOutcome(_AsDict):
+    """What a copy produced; ``to_dict()`` is the operators' XCom value.
+
+    ``part_count`` is 0 for a single PUT copy.
+    """
+
+    dest_uri: str
+    bucket: str
+    key: str
+    etag: str
+    version_id: str | None
+    crc64: int | None
+    size: int
+    last_modified: datetime | None
+    source_uri: str
+    source_version_id: str | None
+    source_etag: str
+    part_count: int
+    method: str
+    upload_id: str | None = None
+    parts_copied: int = 0
+    parts_reused: int = 0
+    elapsed_seconds: float = 0.0
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MultipartSession:
+    """An initiated multipart copy: everything the later steps need. JSON-able."""
+
+    source: ObjectRef
+    dest: ObjectRef
+    upload_id: str
+    source_etag: str
+    source_size: int
+    source_crc64: int | None
+    source_version_id: str | None
+    part_size: int
+    conditions: CopyConditions
+    resumed_parts: Mapping[int, str] = field(default_factory=dict)
+    resumed_bytes: int = 0
+
+    @property
+    def plan(self) -> CopyPlan:
+        return CopyPlan(self.source_size, self.part_size)
+
+    def to_dict(self, include_parts: bool = True) -> dict[str, Any]:
+        def ref(r: ObjectRef) -> dict[str, Any]:
+            return {"bucket": r.bucket, "key": r.key, "version_id": r.version_id, "region": r.region}
+
+        c = self.conditions
+        out: dict[str, Any] = {
+            "source": ref(self.source),
+            "dest": ref(self.dest),
+            "upload_id": self.upload_id,
+            "source_etag": self.source_etag,
+            "source_size": self.source_size,
+            "source_crc64": self.source_crc64,
+            "source_version_id": self.source_version_id,
+            "part_size": self.part_size,
+            "part_count": self.plan.part_count,
+            "conditions": {
+                "if_match": c.if_match,
+                "if_unmodified_since": http_date(c.if_unmodified_since) if c.if_unmodified_since else None,
+            },
+            "resumed_bytes": self.resumed_bytes,
+        }
+        if include_parts:
+            out["resumed_parts"] = {str(k): v for k, v in self.resumed_parts.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MultipartSession:
+        def ref(d: Mapping[str, Any]) -> ObjectRef:
+            return ObjectRef(d["bucket"], d["key"], d.get("version_id"), d.get("region"))
+
+        cond = data.get("conditions") or {}
+        return cls(
+            source=ref(data["source"]),
+            dest=ref(data["dest"]),
+            upload_id=data["upload_id"],
+            source_etag=data["source_etag"],
+            source_size=int(data["source_size"]),
+            source_crc64=data.get("source_crc64"),
+            source_version_id=data.get("source_version_id"),
+            part_size=int(data["part_size"]),
+            conditions=CopyConditions(
+                if_match=cond.get("if_match"), if_unmodified_since=cond.get("if_unmodified_since")
+            ),
+            resumed_parts={int(k): v for k, v in (data.get("resumed_parts") or {}).items()},
+            resumed_bytes=int(data.get("resumed_bytes") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class CopiedPart(_AsDict):
+    """One part of a finished batch (``crc64`` is None for a reused part)."""
+
+    part_number: int
+    etag: str
+    crc64: int | None
+    size: int

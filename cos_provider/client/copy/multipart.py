@@ -1,0 +1,248 @@
+"""A managed multipart copy, step by step: start, then (parts), then finish.
+
+* :func:`start` checks the caller's conditions against the HEAD, plans the
+  parts, and resumes a matching open upload (see :mod:`resume`) or
+  initiates a new one. Initiate carries the destination's attributes: with
+  directive ``Copy`` the source's Content-Type, Cache-Control,
+  Content-Disposition, Content-Encoding, Expires and ``x-cos-meta-*`` (COS
+  does not carry them over to a multipart upload by itself); with
+  ``Replaced`` the caller's. Storage class, ACL, grants, SSE and tagging are
+  the caller's in both cases, as with a single PUT copy.
+* Every part then carries ``x-cos-copy-source-If-Match: <ETag at HEAD>``
+  (plus the caller's ``If-Unmodified-Since``), so a source overwritten
+  mid-copy fails with 412 instead of yielding a mix of versions
+  (:mod:`parts`).
+* :func:`finish`: when every part was copied by this run, the part CRC64s
+  are combined and compared with the source's *before* Complete, so a
+  corrupt part aborts the upload and the destination is never touched.
+  After Complete the destination is HEADed: its size must equal the
+  source's, and its CRC64 the source's whenever the source has one;
+  otherwise :class:`CosIntegrityError` (and the corrupt result is deleted).
+  Any failure of Complete aborts the upload.
+
+The steps are separate because the mapped Airflow pattern runs them in
+different tasks, with a :class:`MultipartSession` travelling between them as
+a JSON dict.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from itertools import islice
+
+from cos_provider.client.client import CosClient
+from cos_provider.client.copy import resume
+from cos_provider.client.copy.cancel import OpenUploads, reason
+from cos_provider.client.copy.cleanup import discard, version_param
+from cos_provider.client.copy.errors import restate
+from cos_provider.client.copy.models import COMPLETE_READ_TIMEOUT, CopyOptions, CopyOutcome, MultipartSession
+from cos_provider.client.copy.plan import CopyPlan, plan_parts
+from cos_provider.client.copy.progress import LoggerLike
+from cos_provider.client.copy.source import check_conditions, initiate_attributes
+from cos_provider.client.crc64 import crc64_combine
+from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
+from cos_provider.client.models import CompleteResult, ObjectInfo
+from cos_provider.client.operations import ObjectRef
+
+
+def start(
+    client: CosClient,
+    uploads: OpenUploads,
+    source: ObjectRef,
+    dest: ObjectRef,
+    options: CopyOptions,
+    info: ObjectInfo,
+    *,
+    log: LoggerLike,
+) -> MultipartSession:
+    """Check conditions, plan, then resume a matching upload or initiate one (and write its witness)."""
+    check_conditions(info, options.conditions, source)
+    if not info.etag:
+        raise CosError(f"HEAD of {source.uri()} returned no ETag; cannot pin the parts to one version")
+    plan = plan_parts(info.size, options.part_size, options.concurrency, options.model)
+    if plan.part_count == 0:
+        raise CosValidationError("source size", "a 0-byte source cannot be copied in parts")
+    attrs = initiate_attributes(info, options)
+    part_conditions = options.conditions.pinned_to(info.etag)
+    witness: bytes | None = None
+    if options.resume and plan.part_count < resume.WITNESS_PART_NUMBER:
+        ident = resume.identity(
+            source, info, dest, plan.part_size, attrs.headers(), part_conditions.headers()
+        )
+        witness = resume.witness_body(ident)
+    uploads.check()
+    point: resume.ResumePoint | None = None
+    if witness is not None:
+        upload_ids = resume.open_uploads(client, dest, logger=log)
+        if upload_ids:
+            point = resume.match_uploads(client, dest, plan, witness, upload_ids, logger=log)
+    if point is not None:
+        upload_id = point.upload_id
+        uploads.add(upload_id, dest)
+        log.info(
+            "Resuming upload %s of %s: %d of %d parts (%d bytes) already copied from the same source version",
+            upload_id,
+            dest.uri(),
+            len(point.parts),
+            plan.part_count,
+            point.reused_bytes,
+        )
+    else:
+        upload_id = client.initiate_multipart_upload(dest, attrs).upload_id
+        uploads.add(upload_id, dest)
+        if witness is not None:
+            try:
+                resume.write_witness(client, dest, upload_id, witness, logger=log)
+            except BaseException as exc:  # an interrupt: the upload is ours to abort
+                uploads.abort(dest, upload_id, reason(exc))
+                raise
+        log.info(
+            "Started multipart copy of %s (%d bytes, ETag %s) to %s: upload %s, %d parts of %d bytes",
+            source.uri(),
+            info.size,
+            info.etag,
+            dest.uri(),
+            upload_id,
+            plan.part_count,
+            plan.part_size,
+        )
+    return MultipartSession(
+        source=source,
+        dest=dest,
+        upload_id=upload_id,
+        source_etag=info.etag,
+        source_size=info.size,
+        source_crc64=info.crc64,
+        source_version_id=info.version_id or source.version_id,
+        part_size=plan.part_size,
+        conditions=part_conditions,
+        resumed_parts=dict(point.parts) if point else {},
+        resumed_bytes=point.reused_bytes if point else 0,
+    )
+
+
+def combined_crc64(plan: CopyPlan, crcs: Mapping[int, int]) -> int:
+    """The CRC64 of the whole object from the CRC64 of each of its parts 1..N."""
+    combined = crcs[1]
+    for part in islice(plan, 1, None):
+        combined = crc64_combine(combined, crcs[part.number], part.size)
+    return combined
+
+
+def finish(
+    client: CosClient,
+    uploads: OpenUploads,
+    session: MultipartSession,
+    parts: Mapping[int, tuple[str, int | None]],
+    *,
+    log: LoggerLike,
+    complete_timeout: float = COMPLETE_READ_TIMEOUT,
+    started: float | None = None,
+    parts_copied: int = 0,
+) -> CopyOutcome:
+    """Complete with parts 1..N (number -> (ETag, CRC64 or None)) and verify (see the module docstring)."""
+    plan = session.plan
+    numbers = range(1, plan.part_count + 1)
+    missing = [n for n in numbers if n not in parts]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        raise CosValidationError("parts", f"{len(missing)} part(s) missing before Complete: {shown}")
+    uploads.check()
+    crcs = {n: crc for n in numbers if (crc := parts[n][1]) is not None}
+    if session.source_crc64 is not None and len(crcs) == plan.part_count:
+        combined = combined_crc64(plan, crcs)
+        if combined != session.source_crc64:
+            uploads.abort(session.dest, session.upload_id, "CRC64 mismatch")
+            raise CosIntegrityError(
+                f"multipart copy of {session.source.uri()} to {session.dest.uri()}: the CRC64 of the "
+                f"copied parts combines to {combined}, the source's is {session.source_crc64}; "
+                f"upload {session.upload_id} was aborted and the destination left untouched"
+            )
+    ordered = [(n, parts[n][0]) for n in numbers]
+    try:
+        result = complete(client, session, ordered, complete_timeout, log=log)
+    except BaseException as exc:
+        uploads.abort(session.dest, session.upload_id, reason(exc))
+        raise
+    finally:
+        uploads.forget(session.upload_id)
+    head = client.head_object(
+        session.dest.bucket, session.dest.key, version_param(result.version_id), session.dest.region
+    )
+    problems = []
+    if head.size != session.source_size:
+        problems.append(f"size {head.size} != source size {session.source_size}")
+    crc = head.crc64 if head.crc64 is not None else result.crc64
+    if session.source_crc64 is not None and crc != session.source_crc64:
+        problems.append(f"CRC64 {crc} != source CRC64 {session.source_crc64}")
+    if problems:
+        discard(client, session.dest, result.version_id, result.etag, head, logger=log)
+        raise CosIntegrityError(
+            f"multipart copy of {session.source.uri()} to {session.dest.uri()} (upload "
+            f"{session.upload_id}, Complete request_id={result.request_id}, HEAD request_id="
+            f"{head.request_id}): {'; '.join(problems)}; the corrupt result was deleted"
+        )
+    elapsed = time.monotonic() - started if started is not None else 0.0
+    return CopyOutcome(
+        dest_uri=session.dest.uri(),
+        bucket=session.dest.bucket,
+        key=session.dest.key,
+        etag=head.etag or result.etag,
+        version_id=result.version_id or head.version_id,
+        crc64=crc,
+        size=head.size,
+        last_modified=head.last_modified,
+        source_uri=session.source.uri(),
+        source_version_id=session.source_version_id,
+        source_etag=session.source_etag,
+        part_count=plan.part_count,
+        method="multipart",
+        upload_id=session.upload_id,
+        parts_copied=parts_copied,
+        parts_reused=plan.part_count - parts_copied,
+        elapsed_seconds=round(elapsed, 3),
+        request_id=result.request_id,
+    )
+
+
+def complete(
+    client: CosClient,
+    session: MultipartSession,
+    ordered: Sequence[tuple[int, str]],
+    timeout: float,
+    *,
+    log: LoggerLike,
+) -> CompleteResult:
+    """Complete; a retry answered ``NoSuchUpload`` after a lost answer counts as done if the result is right.
+
+    COS removes the upload when a Complete succeeds, so when the answer to
+    the first attempt is lost, the retry finds no upload. The destination
+    then decides: same size and the source's CRC64 means the first attempt
+    succeeded.
+    """
+    try:
+        return client.complete_multipart_upload(session.dest, session.upload_id, ordered, timeout)
+    except CosServiceError as exc:
+        retried = getattr(exc, "attempt", 1) > 1
+        if exc.code == "NoSuchUpload" and retried:
+            head = client.head_object(session.dest.bucket, session.dest.key)
+            same_crc = session.source_crc64 is None or head.crc64 == session.source_crc64
+            if head.size == session.source_size and same_crc and head.crc64 is not None:
+                log.warning(
+                    "Complete of upload %s answered NoSuchUpload on a retry; the destination "
+                    "matches the source, so the first attempt succeeded",
+                    session.upload_id,
+                )
+                return CompleteResult(
+                    location="",
+                    bucket=session.dest.bucket,
+                    key=session.dest.key,
+                    etag=head.etag,
+                    crc64=head.crc64,
+                    version_id=head.version_id,
+                    request_id=head.request_id,
+                )
+        raise restate(exc, "CompleteMultipartUpload", None, session.upload_id) from exc
+    except CosError as exc:
+        raise restate(exc, "CompleteMultipartUpload", None, session.upload_id) from exc
