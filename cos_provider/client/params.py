@@ -13,6 +13,7 @@ user wrote rather than on an internal field.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from cos_provider.client import limits, validation
@@ -162,6 +163,34 @@ def conditions(values: Mapping[str, Any]) -> CopyConditions:
     return cond
 
 
+def flag(value: Any, field: str) -> bool:
+    """A yes/no parameter: only a real bool, so ``"false"`` is not silently true."""
+    if not isinstance(value, bool):
+        raise CosValidationError(field, f"must be True or False, got {type(value).__name__} {value!r}")
+    return value
+
+
+def whole_number(value: Any, field: str, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CosValidationError(field, f"must be a whole number, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise CosValidationError(field, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def positive_seconds(value: Any, field: str) -> float:
+    """A duration in seconds (a number or a ``timedelta``), greater than zero."""
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CosValidationError(
+            field, f"must be a number of seconds or a timedelta, got {type(value).__name__} {value!r}"
+        )
+    if not value > 0:
+        raise CosValidationError(field, f"must be greater than 0 seconds, got {value}")
+    return float(value)
+
+
 def size_param(value: Any, field: str, *, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise CosValidationError(field, f"must be a whole number of bytes, got {value!r}")
@@ -208,7 +237,7 @@ def copy_options(
         multipart_threshold=multipart_threshold,
         part_size=part_size,
         concurrency=concurrency,
-        resume=bool(params.get("resume", True)),
+        resume=flag(params.get("resume", True), "resume"),
     )
     options.validate()
     return options

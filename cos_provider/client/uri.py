@@ -10,10 +10,14 @@ because DAG authors write keys exactly as COS stores them. Asset URIs, which
 
 from __future__ import annotations
 
+import re
+
 from cos_provider.client.errors import CosValidationError
 
 SCHEME = "cos"
 PREFIX = f"{SCHEME}://"
+_OTHER_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_MANGLED = re.compile(r"cos:/?(?!/)", re.IGNORECASE)
 
 
 def is_cos_url(value: object) -> bool:
@@ -25,6 +29,16 @@ def split_cos_url(value: object, field: str = "key") -> tuple[str | None, str]:
     if not isinstance(value, str):
         raise CosValidationError(field, f"must be a string, got {type(value).__name__}")
     if not is_cos_url(value):
+        # COS allows such keys, but in a DAG they are nearly always a mistake
+        # (an s3:// path pasted in, or cos:/ with a slash lost); refuse them.
+        other = _OTHER_URL.match(value)
+        if other:
+            raise CosValidationError(
+                field,
+                f"{value!r} is a URL of another scheme ({other.group()}); give a key or cos://<bucket>/<key>",
+            )
+        if _MANGLED.match(value):
+            raise CosValidationError(field, f"{value!r} is not a cos:// URL; write cos://<bucket>/<key>")
         return None, value
     bucket, sep, key = value[len(PREFIX) :].partition("/")
     if not bucket or not sep or not key:

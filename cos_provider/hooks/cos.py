@@ -286,6 +286,7 @@ class CosHook(BaseHook):
         options = params.copy_options(
             copy_params, multipart_threshold=multipart_threshold, concurrency=concurrency
         )
+        params.flag(move, "move")
         client = self.client_for(dest_region)
         source, dest = params.copy_refs(
             client,
@@ -387,6 +388,8 @@ class CosHook(BaseHook):
             concurrency_field="part_concurrency",
         )
         params.check_sizes(concurrency=concurrency)
+        params.flag(replace, "replace")
+        params.flag(continue_on_failure, "continue_on_failure")
         client = self.client_for(dest_region)
         src_bucket = params.bucket_name(client, source_bucket, "source_bucket")
         mapping = CopyMapping.of(

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from cos_provider.client.errors import CosValidationError
+from cos_provider.client.params import flag, positive_seconds, whole_number
 from cos_provider.client.timestamps import to_datetime
 from cos_provider.client.watch import call_check_fn, parse_target, parse_targets, validate_check_fn
 from cos_provider.sensors.base import CosBaseSensor, CosSensorError
@@ -69,8 +71,10 @@ class CosObjectSensor(CosBaseSensor):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if min_size is not None and (not isinstance(min_size, int) or min_size < 0):
-            raise ValueError(f"min_size must be a non-negative integer, got {min_size!r}")
+        if min_size is not None:
+            whole_number(min_size, "min_size")
+        flag(use_glob, "use_glob")
+        flag(with_metadata, "with_metadata")
         validate_check_fn(check_fn)
         self.key = key
         self.bucket = bucket
@@ -127,7 +131,8 @@ class CosObjectUpdatedSensor(CosBaseSensor):
     ) -> None:
         super().__init__(**kwargs)
         if timestamp is not None and ts_func is not None:
-            raise ValueError("give either timestamp or ts_func, not both")
+            raise CosValidationError("timestamp/ts_func", "give either timestamp or ts_func, not both")
+        flag(with_metadata, "with_metadata")
         self.key = key
         self.bucket = bucket
         self.timestamp = timestamp
@@ -200,17 +205,11 @@ class CosPrefixInactivitySensor(CosBaseSensor):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if isinstance(inactivity_period, timedelta):
-            inactivity_period = inactivity_period.total_seconds()
-        if inactivity_period < 0:
-            raise ValueError("inactivity_period must not be negative")
-        if min_objects < 0:
-            raise ValueError("min_objects must not be negative")
         self.bucket = bucket
         self.prefix = prefix
-        self.inactivity_period = float(inactivity_period)
-        self.min_objects = min_objects
-        self.allow_delete = allow_delete
+        self.inactivity_period = positive_seconds(inactivity_period, "inactivity_period")
+        self.min_objects = whole_number(min_objects, "min_objects", minimum=1)
+        self.allow_delete = flag(allow_delete, "allow_delete")
 
     def watch_kwargs(self, context: Context) -> dict[str, Any]:
         return {

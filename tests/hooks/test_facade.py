@@ -52,15 +52,44 @@ def test_object_methods_take_urls_or_bucket_and_key(cos: Any, cos_connection: st
     assert [a.asset.uri for a in collector.collected_assets.outputs] == [f"cos://{SRC_BUCKET}/a/1.txt"]
 
 
-def test_copy_parameters_are_checked_by_name_before_any_request(cos: Any, cos_connection: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field", "rule"),
+    [
+        ({"metdata": {"a": "1"}}, "metdata", "is not a copy parameter"),
+        ({"concurrency": "8"}, "concurrency", "must be an integer"),
+        ({"part_size": "5MB"}, "part_size", "whole number of bytes"),
+        ({"multipart_threshold": 1.5}, "multipart_threshold", "whole number of bytes"),
+        ({"copy_source_if_modified_since": 1700000000}, "copy_source_if_modified_since", "datetime"),
+        ({"copy_source_if_unmodified_since": "yesterday"}, "copy_source_if_unmodified_since", "ISO 8601"),
+        ({"move": "yes"}, "move", "True or False"),
+        ({"resume": "false"}, "resume", "True or False"),
+        ({"metadata": ["a"]}, "metadata", "dict"),
+        ({"content_type": 7}, "content_type", "string"),
+    ],
+)
+def test_copy_parameters_are_checked_by_name_before_any_request(
+    cos: Any, cos_connection: str, params: dict[str, Any], field: str, rule: str
+) -> None:
     before = cos.counters()["requests"]
+    if "metadata" in params or "content_type" in params:
+        params = {**params, "metadata_directive": "Replaced"}
     with pytest.raises(CosValidationError) as err:
-        CosHook().copy_object(f"cos://{SRC_BUCKET}/x", "y", metdata={"a": "1"})
-    assert err.value.field == "metdata"
-    with pytest.raises(CosValidationError) as err:
-        CosHook().copy_object(f"cos://{SRC_BUCKET}/x", "y", concurrency="8")
-    assert err.value.field == "concurrency"
+        CosHook().copy_object(f"cos://{SRC_BUCKET}/x", "y", **params)
+    assert err.value.field == field
+    assert rule in err.value.rule
     assert cos.counters()["requests"] == before
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"replace": 0}, "replace"), ({"continue_on_failure": "true"}, "continue_on_failure")],
+)
+def test_prefix_flags_are_real_bools(
+    cos: Any, cos_connection: str, params: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(CosValidationError) as err:
+        CosHook().copy_prefix(SRC_BUCKET, DST_BUCKET, prefix="a/", **params)
+    assert err.value.field == field
 
 
 def test_one_hook_serves_every_region(cos: Any, cos_connection: str) -> None:

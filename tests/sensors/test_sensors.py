@@ -178,8 +178,9 @@ def test_inactivity_sensor_refuses_deletions_when_told(way, cos, client, cos_con
 def test_inactivity_sensor_waits_for_min_objects(way, cos, cos_connection, fake_clock):
     """Quiet but short of ``min_objects`` is not done; the second object makes it done.
 
-    With no inactivity period, every poke after the first that sees an
-    unchanged listing would succeed if ``min_objects`` were ignored. The
+    With an inactivity period shorter than the poke interval, every poke after
+    the first that sees an unchanged listing would succeed if ``min_objects``
+    were ignored. The
     second object arrives before the poke at 1 s (a change: the timer
     restarts), and the poke at 1.25 s, the first quiet one with two objects,
     succeeds.
@@ -191,7 +192,7 @@ def test_inactivity_sensor_waits_for_min_objects(way, cos, cos_connection, fake_
         CosPrefixInactivitySensor,
         bucket=SRC_BUCKET,
         prefix="p/",
-        inactivity_period=0,
+        inactivity_period=0.2,
         min_objects=2,
     )
     pushed = run(way, op)
@@ -232,7 +233,7 @@ def test_inactivity_state_survives_reschedules_but_not_retries(cos, cos_connecti
 
     def poke_once(try_number: int) -> Any:
         op = CosPrefixInactivitySensor(
-            task_id="s", bucket=SRC_BUCKET, prefix="p/", inactivity_period=0, mode="reschedule"
+            task_id="s", bucket=SRC_BUCKET, prefix="p/", inactivity_period=1e-9, mode="reschedule"
         )
         return op.poke({"task_state_store": store, "ti": FakeTI(try_number)})
 

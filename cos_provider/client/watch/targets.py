@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cos_provider.client.errors import CosValidationError
-from cos_provider.client.globbing import has_glob
+from cos_provider.client.globbing import glob_regex, has_glob
 from cos_provider.client.uri import cos_url, split_cos_url
 
 
@@ -49,7 +49,10 @@ def parse_targets(
             raise CosValidationError(
                 "bucket", f"is required for key {item!r} (or give a cos://bucket/key URL)"
             )
-        targets.append(Target(target_bucket, key, glob=use_glob and has_glob(key)))
+        glob = use_glob and has_glob(key)
+        if glob:
+            glob_regex(key, "key")  # an impossible glob fails now, not after the first listing
+        targets.append(Target(target_bucket, key, glob=glob))
     return tuple(targets)
 
 
