@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cos_provider.client import limits
-from cos_provider.client.crc64 import crc64, crc64_combine
+from cos_provider.client.crc64 import crc64, crc64_combine, crc64_pure
 from cos_provider.emulator.content import Content
 from tests.conftest import SRC_BUCKET
 
@@ -82,3 +82,29 @@ def test_combine_of_a_48_8_tb_object_equals_the_emulators_crc(cos):
     head, tail = content.range_crc(0, cut), content.range_crc(cut, size)
     assert crc64_combine(head, tail, size - cut) == whole
     assert combine_by_polynomials(head, tail, size - cut) == whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=5000), split=st.integers(min_value=0, max_value=5000))
+def test_fastcrc_and_the_pure_fallback_agree_with_the_sdk(data, split):
+    """The fast path (fastcrc) and the fallback table give the SDK's value, whole and continued."""
+    from cos_provider.client import crc64 as module
+
+    assert module.fastcrc is not None  # a declared dependency: the fast path is the one tested here
+    head, tail = data[:split], data[split:]
+    assert crc64(data) == crc64_pure(data) == sdk_crc64(data)
+    assert crc64(tail, crc64(head)) == crc64_pure(tail, crc64_pure(head)) == crc64(data)
+    assert crc64(memoryview(bytearray(data))) == crc64(data)
+
+
+def test_the_fallback_warns_once_that_it_is_slow(monkeypatch, caplog):
+    from cos_provider.client import crc64 as module
+
+    monkeypatch.setattr(module, "fastcrc", None)
+    module._warn_slow.cache_clear()
+    with caplog.at_level("WARNING", logger="cos_provider.crc64"):
+        assert crc64(b"123456789") == sdk_crc64(b"123456789")
+        assert crc64(b"abc") == sdk_crc64(b"abc")
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
+    assert "fastcrc is not installed" in caplog.records[0].message
+    module._warn_slow.cache_clear()
