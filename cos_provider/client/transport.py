@@ -20,7 +20,15 @@ from requests.adapters import HTTPAdapter
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
 from cos_provider.client.errors import CosTransportError, error_from_response
-from cos_provider.client.protocol import Call, CosRequest, Headers, RawResponse, prepare
+from cos_provider.client.protocol import (
+    Call,
+    CosRequest,
+    Headers,
+    PreparedRequest,
+    RawResponse,
+    decode_header_value,
+    prepare,
+)
 from cos_provider.client.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -113,17 +121,23 @@ class SyncTransport:
         timeout = (self.config.connect_timeout, request.read_timeout or self.config.read_timeout)
         started = time.monotonic()
         try:
-            resp = self._session.request(
-                prepared.method,
-                prepared.url,
-                headers=prepared.headers,
-                data=prepared.body or None,
-                timeout=timeout,
-                allow_redirects=False,
-            )
+            resp = self._send(prepared, timeout)
             body = resp.content
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
             raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
-        response = RawResponse(resp.status_code, Headers(resp.headers), body)
+        # http.client decoded every header as latin-1 (lossless): back to the raw bytes, then UTF-8.
+        headers = Headers((n, decode_header_value(v.encode("latin-1"))) for n, v in resp.headers.items())
+        response = RawResponse(resp.status_code, headers, body)
         return finish(call, response, request, attempt, time.monotonic() - started)
+
+    def _send(self, prepared: PreparedRequest, timeout: tuple[float, float]) -> requests.Response:
+        """Send ``prepared`` with its header values as the UTF-8 bytes that were signed."""
+        return self._session.request(
+            prepared.method,
+            prepared.url,
+            headers=prepared.wire_headers(),
+            data=prepared.body or None,
+            timeout=timeout,
+            allow_redirects=False,
+        )

@@ -17,6 +17,40 @@ from cos_provider.client.errors import CosValidationError
 
 _META_NAME = re.compile(r"^[a-z0-9-]+$")
 _FORBIDDEN_KEY_CHARS = {chr(c) for c in range(0x00, 0x20)} | {"\x7f"}
+_FORBIDDEN_HEADER_CHARS = _FORBIDDEN_KEY_CHARS - {"\t"}
+
+
+def validate_header_value(value: object, field: str) -> str:
+    """A value that can go into a request header exactly as it is signed.
+
+    Values are sent as their raw UTF-8 bytes, as the official SDK sends them
+    (so ``北京`` is fine), and signed over those bytes. What cannot survive
+    the trip is refused here, before any request, naming ``field``:
+
+    * CR, LF and other control characters (tab excepted): a line break would
+      end the header (or inject another), and HTTP forbids the others;
+    * leading or trailing spaces and tabs: every HTTP server strips them, so
+      COS would verify a different value than the one that was signed;
+    * text that is not encodable as UTF-8 (lone surrogates).
+    """
+    if not isinstance(value, str):
+        raise CosValidationError(field, f"must be a string, got {type(value).__name__}")
+    bad = sorted(_FORBIDDEN_HEADER_CHARS.intersection(value))
+    if bad:
+        kind = "line breaks" if {"\r", "\n"}.intersection(bad) else "control characters"
+        raise CosValidationError(
+            field,
+            f"must not contain {kind} ({', '.join(repr(c) for c in bad)}): it is sent as an HTTP header",
+        )
+    if value != value.strip(" \t"):
+        raise CosValidationError(
+            field, "must not start or end with spaces or tabs: HTTP drops them, which breaks the signature"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CosValidationError(field, "is not valid Unicode text (it holds a lone surrogate)") from None
+    return value
 
 
 def validate_key(key: str, field: str = "key") -> str:
@@ -47,12 +81,7 @@ def normalise_metadata(metadata: Mapping[str, str] | None, field: str = "metadat
                 f"{field}[{raw_name!r}]",
                 "metadata names may use only letters, digits and '-' (COS does not support '_')",
             )
-        if not isinstance(value, str):
-            raise CosValidationError(
-                f"{field}[{raw_name!r}]", f"value must be a string, got {type(value).__name__}"
-            )
-        if "\r" in value or "\n" in value:
-            raise CosValidationError(f"{field}[{raw_name!r}]", "value must not contain line breaks")
+        validate_header_value(value, f"{field}[{raw_name!r}]")
         if len(value.encode()) > limits.MAX_META_VALUE_BYTES:
             raise CosValidationError(
                 f"{field}[{raw_name!r}]", f"value exceeds {limits.MAX_META_VALUE_BYTES} bytes"

@@ -290,6 +290,8 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                 except UnicodeDecodeError as exc:
                     raise CosError(400, "InvalidURI", "the request path is not valid UTF-8") from exc
                 query = parse_qsl(raw_query, keep_blank_values=True)
+                # http.server decoded the header bytes as latin-1, losslessly: undo it.
+                raw_headers = [(n, v.encode("latin-1")) for n, v in self.headers.items()]
                 headers = [(n, raw_header_value(v)) for n, v in self.headers.items()]
                 req = Request(
                     method=self.command,
@@ -309,7 +311,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                 except CosError as exc:
                     held = exc
                 req.operation = operation
-                core.verifier.verify(req.method, req.path, req.query, req.headers)
+                core.verifier.verify(req.method, req.path, req.query, raw_headers)
                 if held is not None:
                     raise held
                 names = [n for n, _ in query]
