@@ -109,14 +109,25 @@ class Endpoint:
 
 
 def object_path(key: str) -> str:
-    """The request-target path of ``key``: percent-encoded, dot segments protected.
+    """The request-target path of ``key``, percent-encoded so no front end can re-resolve it.
 
-    urllib3 removes ``.``/``..`` segments from http(s) URLs, which would send a
-    different key than we signed, so such segments are escaped (``%2E``).
+    Keys may hold dot segments (``a/./b``, ``a/../b``, ``..``). Sent
+    literally, an HTTP stack or front end normalising the path (RFC 3986
+    §5.2.4: ``urllib3.parse_url`` and httpx do, so may COS's gateway)
+    would address, and verify the signature of, another key. The encoding
+    is the official SDK's, byte for byte: ``quote(key, '/-_.~')`` then every
+    ``./`` written ``.%2F``, which leaves no dot segment and only escapes a
+    reserved character, which normalisers must not decode. The SDK misses the
+    one case that has no slash to escape, a *last* segment of ``.`` or
+    ``..`` (it then sends ``/`` and the request fails); here those dots are
+    written ``%2E``. The transports send this path exactly as built
+    (``requests`` would otherwise decode ``%2E`` back to ``.``).
     """
-    segments = key.split("/")
-    encoded = ["%2E" * len(s) if s in (".", "..") else quote(s, safe="-_.~") for s in segments]
-    return "/" + "/".join(encoded)
+    path = quote(key, safe="/-_.~").replace("./", ".%2F")
+    head, slash, last = path.rpartition("/")
+    if last in (".", ".."):
+        path = head + slash + "%2E" * len(last)
+    return "/" + path
 
 
 def signed_path(key: str) -> str:

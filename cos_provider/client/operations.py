@@ -51,8 +51,15 @@ class ObjectRef:
 
     bucket: str
     key: str
+    """As COS stores it: one leading ``/`` is dropped on construction, as the SDK drops it
+    (:func:`~cos_provider.client.validation.normalise_key`)."""
     version_id: str | None = None
     region: str | None = None
+
+    def __post_init__(self) -> None:
+        key = validation.normalise_key(self.key)
+        if key is not self.key:
+            object.__setattr__(self, "key", key)
 
     def uri(self) -> str:
         return f"cos://{self.bucket}/{self.key}"
@@ -166,7 +173,7 @@ def _object_ref(ref: ObjectRef, field: str) -> ObjectRef:
         full_bucket_name(ref.bucket)
     except CosValidationError as exc:
         raise CosValidationError(f"{field}.bucket", exc.rule) from None
-    validation.validate_key(ref.key, f"{field}.key")
+    validation.validate_object_key(ref.key, f"{field}.key")
     return ref
 
 

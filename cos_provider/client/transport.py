@@ -132,12 +132,18 @@ class SyncTransport:
         return finish(call, response, request, attempt, time.monotonic() - started)
 
     def _send(self, prepared: PreparedRequest, timeout: tuple[float, float]) -> requests.Response:
-        """Send ``prepared`` with its header values as the UTF-8 bytes that were signed."""
-        return self._session.request(
-            prepared.method,
-            prepared.url,
-            headers=prepared.wire_headers(),
-            data=prepared.body or None,
-            timeout=timeout,
-            allow_redirects=False,
+        """Send ``prepared`` with its URL and header bytes exactly as :func:`prepare` made them.
+
+        ``Session.request`` would re-quote the URL (``requote_uri`` decodes
+        ``%2E`` back to ``.``), so a key such as ``a/..`` would leave as
+        ``/a/..``, which a front end resolves to ``/``, addressing (and
+        verifying) a different path than the one signed. So the request is
+        prepared by the session as usual and then given back its URL.
+        """
+        req = requests.Request(
+            prepared.method, prepared.url, headers=prepared.wire_headers(), data=prepared.body or None
         )
+        prep = self._session.prepare_request(req)
+        prep.url = prepared.url
+        settings = self._session.merge_environment_settings(prep.url, {}, None, None, None)
+        return self._session.send(prep, timeout=timeout, allow_redirects=False, **settings)

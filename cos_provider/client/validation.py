@@ -53,9 +53,49 @@ def validate_header_value(value: object, field: str) -> str:
     return value
 
 
+def normalise_key(key: str) -> str:
+    """The key COS stores for ``key``: one leading ``/`` dropped, as the official SDK drops it.
+
+    The SDK strips exactly one leading slash from every object key it sends
+    (the URL path, the signed path and ``x-cos-copy-source`` alike), so
+    ``/logs/a.csv`` and ``logs/a.csv`` name the same object, and an SDK user
+    can never have created a key that begins with ``/``. Sent as it is,
+    ``PUT //logs/a.csv`` gets a bare 403 from COS. So
+    :class:`~cos_provider.client.operations.ObjectRef` applies this rule to
+    every key, and :func:`validate_object_key` refuses what is left if it
+    still begins with ``/`` (the user wrote two). Anything that is not a
+    string is returned unchanged, for the validators to refuse.
+    """
+    if isinstance(key, str) and key.startswith("/"):
+        return key[1:]
+    return key
+
+
 def validate_key(key: str, field: str = "key") -> str:
+    """Check a key as a user wrote it; returns it normalised (:func:`normalise_key`)."""
     if not isinstance(key, str) or key == "":
         raise CosValidationError(field, "must be a non-empty string")
+    return validate_object_key(normalise_key(key), field)
+
+
+def validate_object_key(key: str, field: str = "key") -> str:
+    """Check a key that is already normalised (an :class:`ObjectRef`'s) against COS's rules.
+
+    Dot segments (``a/./b``, ``..``) and doubled slashes are legal key
+    characters and are kept: the transports send them escaped so that no
+    front end can resolve them into another key (see
+    :func:`~cos_provider.client.endpoints.object_path`).
+    """
+    if not isinstance(key, str):
+        raise CosValidationError(field, "must be a non-empty string")
+    if key == "":
+        raise CosValidationError(field, "must name an object (it is empty, or only '/')")
+    if key.startswith("/"):
+        raise CosValidationError(
+            field,
+            f"starts with '/' even after dropping the one leading '/' that the COS SDKs drop "
+            f"(left: {key!r}); COS refuses such a path (403), so write the key without leading slashes",
+        )
     size = len(key.encode("utf-8"))
     if size > limits.MAX_KEY_BYTES:
         raise CosValidationError(

@@ -15,6 +15,12 @@ Order of checks for a COS request: routing (a failure is held back), then the
 signature, then the held routing error, then faults, then the handler. So a
 request with a bad signature always gets 403, whatever else is wrong.
 
+The path is taken from the request line as sent (``http.server`` collapses a
+leading ``//``), percent-decoded and never normalised: the signature covers
+exactly that. An object path beginning with ``//`` (a key that starts with
+``/``) is answered 403 ``AccessDenied`` once the signature is checked, as COS
+answers it with a bare 403; the SDKs strip one leading ``/`` and never send it.
+
 Duplicate query parameters are rejected (400 ``InvalidArgument``): which one
 was signed would be a guess, and no COS client sends them.
 
@@ -123,6 +129,10 @@ def route(req: Request) -> tuple[str, Handler]:
     req.bucket = parsed.bucket
     req.region = parsed.region
     req.key = req.path[1:]
+    if req.key.startswith("/"):
+        # COS answers a path that starts with "//" with a bare 403, whatever the
+        # signature; the SDKs never send one (they drop one leading "/" of a key).
+        raise CosError(403, "AccessDenied", "Access Denied.")
     unsupported = sorted(UNSUPPORTED_SUBRESOURCES.intersection(n for n, _ in req.query))
     if unsupported:
         return "Unknown", _not_implemented(f"?{unsupported[0]}")
@@ -243,8 +253,19 @@ class CosRequestHandler(BaseHTTPRequestHandler):
 
     # -- dispatch ------------------------------------------------------------
 
+    def _raw_target(self) -> str:
+        """The request target exactly as sent.
+
+        ``http.server`` rewrites ``self.path`` (since Python 3.11.1 / 3.10.9 a
+        leading ``//`` is collapsed to ``/``, against open redirects), so a
+        request for ``//x`` would be verified, and served, as ``/x``: the
+        signature of a path that was not sent. The request line is the truth.
+        """
+        words = self.requestline.split(" ")
+        return words[1] if len(words) == 3 else self.path
+
     def _handle(self) -> None:
-        target = self.path
+        target = self._raw_target()
         authority = ""
         if target.lower().startswith(("http://", "https://")):
             rest = target.split("://", 1)[1]

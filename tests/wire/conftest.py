@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 from qcloud_cos import CosConfig, CosS3Client
 
 from cos_provider.client.aio import AsyncCosClient
@@ -81,4 +82,5 @@ def sdk(proxy: RecordingProxy) -> CosS3Client:
         Scheme="http",
         Proxies={"http": proxy.address},
     )
-    return CosS3Client(config, retry=0)
+    # Its own session: the SDK's built-in one is shared by every client in the process.
+    return CosS3Client(config, retry=0, session=requests.Session())
