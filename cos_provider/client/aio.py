@@ -34,7 +34,7 @@ import httpx
 from cos_provider.client import operations as ops
 from cos_provider.client.client import BucketNaming
 from cos_provider.client.credentials import Credentials
-from cos_provider.client.endpoints import Endpoint
+from cos_provider.client.endpoints import Endpoint, validate_app_id
 from cos_provider.client.errors import CosError
 from cos_provider.client.models import BucketInfo, ListedObject, ObjectInfo, ObjectsPage, PutResult
 from cos_provider.client.operations import ObjectAttributes
@@ -197,7 +197,7 @@ class AsyncCosClient(BucketNaming):
         max_connections: int | None = None,
     ) -> None:
         self.endpoint = endpoint
-        self.app_id = app_id
+        self.app_id = validate_app_id(app_id)
         self.transport = AsyncTransport(credentials, endpoint, config, max_connections=max_connections)
 
     def __repr__(self) -> str:
