@@ -46,7 +46,7 @@ from cos_provider.client.protocol import (
     decode_header_value,
     prepare,
 )
-from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer
+from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer, region_of
 
 T = TypeVar("T")
 
@@ -173,10 +173,12 @@ class AsyncTransport:
             resp = await self._send(prepared, timeout)
         except httpx.RequestError as exc:
             timed_out = isinstance(exc, httpx.TimeoutException)
-            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
+            region = region_of(request, self.endpoint)
+            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out, region=region) from exc
         headers = Headers((n.decode("latin-1"), decode_header_value(v)) for n, v in resp.headers.raw)
         response = RawResponse(resp.status_code, headers, resp.content)
-        return finish(call, response, request, attempt, time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        return finish(call, response, request, attempt, elapsed, region_of(request, self.endpoint))
 
 
 class AsyncCosClient(BucketNaming):

@@ -54,6 +54,17 @@ class CosRequest:
         target = f"{self.bucket}/{self.key}" if self.key is not None else self.bucket
         return f"{self.operation} {target}".rstrip()
 
+    def target(self) -> str:
+        """``cos://bucket/key[?versionId=…]``: what the call is about, for error messages.
+
+        ``cos://bucket/`` for a bucket call, ``""`` for GET Service.
+        """
+        if not self.bucket:
+            return ""
+        text = f"cos://{self.bucket}/{self.key or ''}"
+        version = self.params.get("versionId")
+        return f"{text}?versionId={version}" if version else text
+
 
 class Headers(Mapping[str, str]):
     """Response headers, looked up case-insensitively as HTTP requires.

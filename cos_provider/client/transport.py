@@ -46,8 +46,13 @@ class TransportConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+def region_of(request: CosRequest, endpoint: Endpoint) -> str:
+    """The region a request goes to, for error messages ("" for accelerate or custom domains)."""
+    return request.region or endpoint.region or ""
+
+
 def no_answer(
-    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool
+    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool, region: str = ""
 ) -> CosTransportError:
     """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed."""
     kind = "timed out" if timed_out else "connection failed"
@@ -57,11 +62,16 @@ def no_answer(
         url=url,
         attempts=attempt,
     )
-    return error.during(request.describe(), attempt)
+    return error.during(request.describe(), attempt, target=request.target(), region=region)
 
 
-def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float) -> T:
-    """Shared by both transports: log, raise the error a response carries, or parse it."""
+def finish(
+    call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float, region: str = ""
+) -> T:
+    """Shared by both transports: log, raise the error a response carries, or parse it.
+
+    ``region`` is where the request went (:func:`region_of`); errors name it.
+    """
     error = error_from_response(response.status, response.headers, response.body, request.method)
     log.debug(
         "COS %s -> %s in %.3fs (attempt %d, x-cos-request-id=%s)",
@@ -72,7 +82,7 @@ def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: i
         response.request_id or "-",
     )
     if error is not None:
-        raise error.during(request.describe(), attempt)
+        raise error.during(request.describe(), attempt, target=request.target(), region=region)
     return call.parse(response)
 
 
@@ -125,11 +135,13 @@ class SyncTransport:
             body = resp.content
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
-            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
+            region = region_of(request, self.endpoint)
+            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out, region=region) from exc
         # http.client decoded every header as latin-1 (lossless): back to the raw bytes, then UTF-8.
         headers = Headers((n, decode_header_value(v.encode("latin-1"))) for n, v in resp.headers.items())
         response = RawResponse(resp.status_code, headers, body)
-        return finish(call, response, request, attempt, time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        return finish(call, response, request, attempt, elapsed, region_of(request, self.endpoint))
 
     def _send(self, prepared: PreparedRequest, timeout: tuple[float, float]) -> requests.Response:
         """Send ``prepared`` with its URL and header bytes exactly as :func:`prepare` made them.

@@ -30,9 +30,9 @@ from .proxy import RecordingProxy
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02)
 
 
-def make_client(address: str, **kw: Any) -> CosClient:
+def make_client(address: str, secret_key: str = SECRET_KEY, **kw: Any) -> CosClient:
     return CosClient(
-        Credentials(SECRET_ID, SECRET_KEY),
+        Credentials(SECRET_ID, secret_key),
         Endpoint(region=REGION, scheme="http", connect_address=address),
         TransportConfig(read_timeout=10, retry=kw.pop("retry", FAST)),
         app_id=kw.pop("app_id", APP_ID),
