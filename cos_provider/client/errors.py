@@ -108,13 +108,43 @@ class CosValidationError(CosError, ValueError):
 
 
 class CosTransportError(CosError):
-    """The request did not get an HTTP answer (connection refused/reset, timeout)."""
+    """The request did not get a usable HTTP answer (connection refused/reset, timeout,
+    or an answer that cannot be read: :class:`CosResponseError`). Always worth a retry."""
 
     def __init__(self, message: str, *, method: str = "", url: str = "", attempts: int = 1) -> None:
         self.method = method
         self.url = url
         self.attempts = attempts
         super().__init__(message)
+
+
+class CosResponseError(CosTransportError):
+    """COS answered 2xx, but with a body that cannot be read: truncated, not XML, or not the
+    document the operation returns.
+
+    To the client that is as good as a connection reset half-way through the
+    answer (a proxy or a dropped connection cut it, or something that is not
+    COS answered), so it is a :class:`CosTransportError`: both transports
+    retry it, and whoever handles an unanswered call handles this one. Once
+    the retries run out, the message names the operation, the object, the
+    region and the request id of the last answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        request_id: str = "",
+        detail: str = "",
+        method: str = "",
+        url: str = "",
+        attempts: int = 1,
+    ) -> None:
+        self.status = status
+        self.request_id = request_id
+        self.detail = detail
+        super().__init__(message, method=method, url=url, attempts=attempts)
 
 
 class CosIntegrityError(CosError):

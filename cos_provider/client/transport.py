@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
-from cos_provider.client.errors import CosTransportError, error_from_response
+from cos_provider.client.errors import CosError, CosResponseError, CosTransportError, error_from_response
 from cos_provider.client.protocol import (
     Call,
     CosRequest,
@@ -83,7 +83,32 @@ def finish(
     )
     if error is not None:
         raise error.during(request.describe(), attempt, target=request.target(), region=region)
-    return call.parse(response)
+    try:
+        return call.parse(response)
+    except ValueError as exc:  # XmlDecodeError, or a field that is not a number
+        if isinstance(exc, CosError):
+            raise
+        raise unreadable(request, response, attempt, exc, region) from exc
+
+
+def unreadable(
+    request: CosRequest, response: RawResponse, attempt: int, exc: Exception, region: str = ""
+) -> CosResponseError:
+    """The error of a success answer whose body (or a header) could not be parsed."""
+    where = " ".join(part for part in (request.operation, request.target()) if part)
+    if region:
+        where += f" in region {region}"
+    detail = f"{exc}; {len(response.body)} bytes, starting {response.body[:40]!r}"
+    error = CosResponseError(
+        f"COS answered {response.status} to {where} with a body that cannot be read ({detail})"
+        + (f" (request_id={response.request_id})" if response.request_id else ""),
+        status=response.status,
+        request_id=response.request_id,
+        detail=detail,
+        method=request.method,
+        attempts=attempt,
+    )
+    return error.during(request.describe(), attempt, target=request.target(), region=region)
 
 
 class SyncTransport:

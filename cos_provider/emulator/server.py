@@ -55,7 +55,7 @@ from cos_provider.emulator import buckets, copy, multipart, objects, xmlout
 from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
-from cos_provider.emulator.faults import Fault
+from cos_provider.emulator.faults import GARBAGE_BODY, Fault
 from cos_provider.emulator.wire import Request, Response, http_date, raw_header_value
 
 if TYPE_CHECKING:
@@ -178,6 +178,10 @@ def route(req: Request) -> tuple[str, Handler]:
             if multipart_id:
                 return "CompleteMultipartUpload", multipart.complete
     return "Unknown", _not_implemented(f"{method} on {'an object' if req.key else 'a bucket'} here")
+
+
+class _Garbage(Exception):
+    """The ``garbage_body`` fault: answer with :data:`GARBAGE_BODY` instead of running the handler."""
 
 
 class _BadRequest(Exception):
@@ -354,8 +358,14 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                         raise CosError(503, "SlowDown", "Please reduce your request rate.")
                     if fault.kind == "slow":
                         time.sleep(fault.delay)
+                    if fault.kind == "garbage_body":
+                        raise _Garbage()
                 resp = handler(core, req, fault)
                 resp.fault = fault
+                if fault is not None and fault.kind == "truncated_body" and resp.stream is None:
+                    resp.body = resp.body[: len(resp.body) // 2]
+            except _Garbage:
+                resp = Response(status=200, headers={"Content-Type": "text/html"}, body=GARBAGE_BODY)
             except CosError as exc:
                 resp = self._error_response(exc, req, host, raw_path, request_id)
             except (BrokenPipeError, ConnectionResetError, TimeoutError):
