@@ -34,12 +34,19 @@ import httpx
 from cos_provider.client import operations as ops
 from cos_provider.client.client import BucketNaming
 from cos_provider.client.credentials import Credentials
-from cos_provider.client.endpoints import Endpoint
+from cos_provider.client.endpoints import Endpoint, validate_app_id
 from cos_provider.client.errors import CosError
 from cos_provider.client.models import BucketInfo, ListedObject, ObjectInfo, ObjectsPage, PutResult
 from cos_provider.client.operations import ObjectAttributes
-from cos_provider.client.protocol import Call, Headers, PreparedRequest, RawResponse, prepare
-from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer
+from cos_provider.client.protocol import (
+    Call,
+    Headers,
+    PreparedRequest,
+    RawResponse,
+    decode_header_value,
+    prepare,
+)
+from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer, region_of
 
 T = TypeVar("T")
 
@@ -138,10 +145,12 @@ class AsyncTransport:
             index = min(range(len(self._busy)), key=self._busy.__getitem__)
             self._busy[index] += 1
             try:
+                # httpx keeps the URL's escapes as they are (``%2E`` stays), and takes
+                # header values as bytes: the UTF-8 that was signed.
                 return await self._shards[index].request(
                     prepared.method,
                     prepared.url,
-                    headers=prepared.headers,
+                    headers=[(n.encode("ascii"), v) for n, v in prepared.wire_headers().items()],
                     content=prepared.body or None,
                     timeout=timeout,
                 )
@@ -164,9 +173,12 @@ class AsyncTransport:
             resp = await self._send(prepared, timeout)
         except httpx.RequestError as exc:
             timed_out = isinstance(exc, httpx.TimeoutException)
-            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
-        response = RawResponse(resp.status_code, Headers(resp.headers.items()), resp.content)
-        return finish(call, response, request, attempt, time.monotonic() - started)
+            region = region_of(request, self.endpoint)
+            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out, region=region) from exc
+        headers = Headers((n.decode("latin-1"), decode_header_value(v)) for n, v in resp.headers.raw)
+        response = RawResponse(resp.status_code, headers, resp.content)
+        elapsed = time.monotonic() - started
+        return finish(call, response, request, attempt, elapsed, region_of(request, self.endpoint))
 
 
 class AsyncCosClient(BucketNaming):
@@ -187,7 +199,7 @@ class AsyncCosClient(BucketNaming):
         max_connections: int | None = None,
     ) -> None:
         self.endpoint = endpoint
-        self.app_id = app_id
+        self.app_id = validate_app_id(app_id)
         self.transport = AsyncTransport(credentials, endpoint, config, max_connections=max_connections)
 
     def __repr__(self) -> str:

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from cos_provider.client import operations as ops
 from cos_provider.client.credentials import Credentials
-from cos_provider.client.endpoints import Endpoint, full_bucket_name
+from cos_provider.client.endpoints import Endpoint, full_bucket_name, validate_app_id
 from cos_provider.client.models import (
     BucketInfo,
     CompleteResult,
@@ -38,7 +38,11 @@ T = TypeVar("T")
 
 
 class BucketNaming:
-    """How bare bucket names become ``name-appid``: one rule for the sync and async clients."""
+    """How bare bucket names become ``name-appid``: one rule for the sync and async clients.
+
+    See :func:`~cos_provider.client.endpoints.full_bucket_name`: the APPID is
+    appended to bare names only, so buckets of other accounts keep theirs.
+    """
 
     app_id: str | None
 
@@ -64,7 +68,7 @@ class CosClient(BucketNaming):
         app_id: str | None = None,
     ) -> None:
         self.endpoint = endpoint
-        self.app_id = app_id
+        self.app_id = validate_app_id(app_id)
         self.transport = SyncTransport(credentials, endpoint, config)
 
     def __repr__(self) -> str:

@@ -15,6 +15,8 @@ from urllib.parse import quote, unquote, urlsplit
 from cos_provider.client.errors import CosValidationError
 
 _APPID = re.compile(r"^[0-9]{1,20}$")
+_APPID_SUFFIX = re.compile(r"-1[0-9]{9}$")
+"""What an APPID at the end of a bucket name looks like: 10 digits starting with 1."""
 _REGION = re.compile(r"^[a-z0-9-]+$")
 _FULL_BUCKET = re.compile(r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P<appid>[0-9]{1,20})$")
 _HOST = re.compile(
@@ -27,19 +29,51 @@ DOMAIN_MYQCLOUD = "myqcloud.com"
 DOMAIN_TENCENTCOS = "tencentcos.cn"
 
 
+def validate_app_id(app_id: object, field: str = "app_id") -> str | None:
+    """The APPID as text (``None`` if not set); :class:`CosValidationError` unless it is digits.
+
+    APPIDs are numbers that COS assigns (``1250000000``); a JSON connection
+    extra may hold one as a number, so numbers are accepted and turned into
+    text. Anything else is refused here, when the client is made, rather than
+    later as a puzzling bucket name.
+    """
+    if app_id is None or app_id == "":
+        return None
+    if isinstance(app_id, bool) or not isinstance(app_id, (str, int)):
+        raise CosValidationError(field, f"must be the numeric APPID, got {type(app_id).__name__}")
+    text = str(app_id).strip()
+    if not _APPID.match(text):
+        raise CosValidationError(field, f"must be the numeric APPID such as '1250000000', got {app_id!r}")
+    return text
+
+
+def has_appid_suffix(bucket: str) -> bool:
+    """Whether ``bucket`` already ends in an APPID-shaped ``-<appid>`` (see :func:`full_bucket_name`)."""
+    return bool(_APPID_SUFFIX.search(bucket))
+
+
 def full_bucket_name(bucket: str, app_id: str | None = None) -> str:
     """``name-appid`` from ``name-appid`` or from ``name`` plus ``app_id``.
+
+    The connection's APPID is appended to a *bare* name only. A name that
+    already ends in ``-`` plus the connection's APPID, or plus any
+    APPID-shaped number, is already full and kept: that is how a bucket of
+    another account (``other-1300000000``) is named, and COS's APPIDs are
+    10-digit numbers starting with ``1`` (``1250000000``, ``1300000000``; the
+    docs name no other shape). So ``logs-2024`` becomes ``logs-2024-<appid>``
+    while ``other-1300000000`` stays as it is. A bare name that itself ends
+    in such a number (``backup-1700000000``) must be written in full
+    (``backup-1700000000-1250000000``). (The official SDK appends the APPID
+    unless the name ends with that same APPID, which breaks cross-account
+    copies.)
 
     Raises :class:`CosValidationError` naming the rule when neither form fits.
     """
     if not bucket:
         raise CosValidationError("bucket", "must not be empty")
-    if app_id is not None and app_id != "":
-        app_id = str(app_id)
-        if not _APPID.match(app_id):
-            raise CosValidationError("app_id", f"must be digits, got {app_id!r}")
-        if not bucket.endswith(f"-{app_id}"):
-            bucket = f"{bucket}-{app_id}"
+    app_id = validate_app_id(app_id)
+    if app_id is not None and not bucket.endswith(f"-{app_id}") and not has_appid_suffix(bucket):
+        bucket = f"{bucket}-{app_id}"
     m = _FULL_BUCKET.match(bucket)
     if not m:
         raise CosValidationError(
@@ -109,14 +143,25 @@ class Endpoint:
 
 
 def object_path(key: str) -> str:
-    """The request-target path of ``key``: percent-encoded, dot segments protected.
+    """The request-target path of ``key``, percent-encoded so no front end can re-resolve it.
 
-    urllib3 removes ``.``/``..`` segments from http(s) URLs, which would send a
-    different key than we signed, so such segments are escaped (``%2E``).
+    Keys may hold dot segments (``a/./b``, ``a/../b``, ``..``). Sent
+    literally, an HTTP stack or front end normalising the path (RFC 3986
+    §5.2.4: ``urllib3.parse_url`` and httpx do, so may COS's gateway)
+    would address, and verify the signature of, another key. The encoding
+    is the official SDK's, byte for byte: ``quote(key, '/-_.~')`` then every
+    ``./`` written ``.%2F``, which leaves no dot segment and only escapes a
+    reserved character, which normalisers must not decode. The SDK misses the
+    one case that has no slash to escape, a *last* segment of ``.`` or
+    ``..`` (it then sends ``/`` and the request fails); here those dots are
+    written ``%2E``. The transports send this path exactly as built
+    (``requests`` would otherwise decode ``%2E`` back to ``.``).
     """
-    segments = key.split("/")
-    encoded = ["%2E" * len(s) if s in (".", "..") else quote(s, safe="-_.~") for s in segments]
-    return "/" + "/".join(encoded)
+    path = quote(key, safe="/-_.~").replace("./", ".%2F")
+    head, slash, last = path.rpartition("/")
+    if last in (".", ".."):
+        path = head + slash + "%2E" * len(last)
+    return "/" + path
 
 
 def signed_path(key: str) -> str:

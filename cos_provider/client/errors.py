@@ -30,24 +30,72 @@ AUTH_ERROR_MARKERS = frozenset(
 TRANSIENT_CODES = frozenset({"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"})
 
 
+def auth_hint(code: str, message: str) -> str | None:
+    """What to fix when COS refuses the credentials, or ``None`` if ``code``/``message`` are not that.
+
+    The words are those of the connection's Test button, so a failed task
+    and a failed test tell the user the same thing. COS reports auth
+    failures either as the ``<Code>`` or as the ``<Message>`` of an
+    ``AccessDenied``, so both are searched. A HEAD (or any bodiless) answer
+    carries no reason at all: then the possible causes are listed.
+    """
+    text = f"{code} {message}"
+    if "InvalidAccessKeyId" in text:
+        return "The SecretId is not known to COS: check the connection's SecretId."
+    if "SignatureDoesNotMatch" in text:
+        return "The SecretKey does not match the SecretId: check the connection's SecretKey."
+    if "Token" in code:
+        return "The session token is missing, wrong or expired: refresh the temporary credentials."
+    if "RequestTimeTooSkewed" in text or "Request has expired" in text:
+        return "COS rejected the request time: this machine's clock is off; sync it (NTP)."
+    if code == "AccessDenied" and not message:
+        return (
+            "COS gave no reason (the answer has no body): either the SecretId/SecretKey are wrong "
+            "or they lack permission for this object; the connection's Test button tells which."
+        )
+    if code == "AccessDenied":
+        return "Access denied: the credentials lack permission for this request."
+    return None
+
+
 class CosError(Exception):
     """Base of every error this package raises.
 
-    A transport records which call failed and on which attempt (see
-    :meth:`during`), so retry logs and callers can name it without parsing
-    the message. Errors raised before anything is sent keep the defaults.
+    A transport records which call failed, on which object, in which region
+    and on which attempt (see :meth:`during`), so retry logs and callers can
+    name it without parsing the message. Errors raised before anything is
+    sent keep the defaults.
     """
 
     cos_request: str = ""
     """``Operation bucket/key`` of the call that failed (no secrets); empty if none was sent."""
     attempt: int = 0
     """The attempt (from 1) that raised this; 0 if no request was sent."""
+    target: str = ""
+    """``cos://bucket/key[?versionId=…]`` the call was about (``cos://bucket/`` for bucket calls)."""
+    region: str = ""
+    """The region the call was sent to, if known."""
 
-    def during(self, cos_request: str, attempt: int) -> Self:
+    def during(self, cos_request: str, attempt: int, *, target: str = "", region: str = "") -> Self:
         """Record the call and attempt this error came from; returns ``self`` so it can be raised."""
         self.cos_request = cos_request
         self.attempt = attempt
+        self.target = target
+        self.region = region
+        self._context_changed()
         return self
+
+    def _context_changed(self) -> None:
+        """Hook for errors whose message names the call (:class:`CosServiceError`)."""
+
+    @property
+    def where(self) -> str:
+        """``Operation cos://bucket/key?versionId=… in region …``, or ``""`` before any request."""
+        operation = self.cos_request.partition(" ")[0]
+        text = " ".join(part for part in (operation, self.target) if part)
+        if text and self.region:
+            text += f" in region {self.region}"
+        return text
 
 
 class CosValidationError(CosError, ValueError):
@@ -60,7 +108,8 @@ class CosValidationError(CosError, ValueError):
 
 
 class CosTransportError(CosError):
-    """The request did not get an HTTP answer (connection refused/reset, timeout)."""
+    """The request did not get a usable HTTP answer (connection refused/reset, timeout,
+    or an answer that cannot be read: :class:`CosResponseError`). Always worth a retry."""
 
     def __init__(self, message: str, *, method: str = "", url: str = "", attempts: int = 1) -> None:
         self.method = method
@@ -69,12 +118,49 @@ class CosTransportError(CosError):
         super().__init__(message)
 
 
+class CosResponseError(CosTransportError):
+    """COS answered 2xx, but with a body that cannot be read: truncated, not XML, or not the
+    document the operation returns.
+
+    To the client that is as good as a connection reset half-way through the
+    answer (a proxy or a dropped connection cut it, or something that is not
+    COS answered), so it is a :class:`CosTransportError`: both transports
+    retry it, and whoever handles an unanswered call handles this one. Once
+    the retries run out, the message names the operation, the object, the
+    region and the request id of the last answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        request_id: str = "",
+        detail: str = "",
+        method: str = "",
+        url: str = "",
+        attempts: int = 1,
+    ) -> None:
+        self.status = status
+        self.request_id = request_id
+        self.detail = detail
+        super().__init__(message, method=method, url=url, attempts=attempts)
+
+
 class CosIntegrityError(CosError):
     """A copy completed but its result does not match its source (size or CRC64)."""
 
 
 class CosServiceError(CosError):
-    """COS answered with an error, whatever the HTTP status."""
+    """COS answered with an error, whatever the HTTP status.
+
+    The message names the object from the request, not from the answer: a
+    HEAD, GET or DELETE error has no body, so COS's own ``<Resource>`` is
+    often missing, and it never shows the version or region. For auth
+    failures it ends with :func:`auth_hint`'s advice. An error that restates
+    another one (it sets ``cause`` before calling this constructor, as the
+    copy engine's part errors do) keeps the request context of its cause.
+    """
 
     def __init__(
         self,
@@ -93,10 +179,20 @@ class CosServiceError(CosError):
         self.request_id = request_id
         self.trace_id = trace_id
         self.method = method
+        cause = getattr(self, "cause", None)
+        if isinstance(cause, CosError):
+            self.cos_request, self.attempt = cause.cos_request, cause.attempt
+            self.target, self.region = cause.target, cause.region
         super().__init__(self._render())
+
+    def _context_changed(self) -> None:
+        self.args = (self._render(),)
 
     def _render(self) -> str:
         parts = [f"COS error {self.status} {self.code}"]
+        where = self.where
+        if where:
+            parts.append(f" on {where}")
         if self.message:
             parts.append(f": {self.message}")
         details = [
@@ -111,6 +207,9 @@ class CosServiceError(CosError):
         ]
         if details:
             parts.append(f" ({', '.join(details)})")
+        hint = auth_hint(self.code, self.message) if self.is_auth_error else None
+        if hint:
+            parts.append(f". {hint}")
         return "".join(parts)
 
     @property

@@ -51,11 +51,24 @@ class ObjectRef:
 
     bucket: str
     key: str
+    """As COS stores it: one leading ``/`` is dropped on construction, as the SDK drops it
+    (:func:`~cos_provider.client.validation.normalise_key`)."""
     version_id: str | None = None
     region: str | None = None
 
+    def __post_init__(self) -> None:
+        key = validation.normalise_key(self.key)
+        if key is not self.key:
+            object.__setattr__(self, "key", key)
+
     def uri(self) -> str:
         return f"cos://{self.bucket}/{self.key}"
+
+
+def _etag_header(etag: str, field: str) -> str:
+    """An ETag as a header: surrounding white space dropped (ETags never hold any), quoted."""
+    text = validation.validate_header_value(etag.strip() if isinstance(etag, str) else etag, field)
+    return quote_etag(text)
 
 
 @dataclass(frozen=True)
@@ -75,9 +88,11 @@ class CopyConditions:
     def headers(self) -> dict[str, str]:
         out: dict[str, str] = {}
         if self.if_match:
-            out["x-cos-copy-source-If-Match"] = quote_etag(self.if_match)
+            out["x-cos-copy-source-If-Match"] = _etag_header(self.if_match, "copy_source_if_match")
         if self.if_none_match:
-            out["x-cos-copy-source-If-None-Match"] = quote_etag(self.if_none_match)
+            out["x-cos-copy-source-If-None-Match"] = _etag_header(
+                self.if_none_match, "copy_source_if_none_match"
+            )
         if self.if_modified_since:
             out["x-cos-copy-source-If-Modified-Since"] = http_date(self.if_modified_since)
         if self.if_unmodified_since:
@@ -123,7 +138,7 @@ class ObjectAttributes:
             for attr in CONTENT_HEADERS:
                 value = getattr(self, attr)
                 if value is not None:
-                    out[_CONTENT_HEADER_NAMES[attr]] = value
+                    out[_CONTENT_HEADER_NAMES[attr]] = validation.validate_header_value(value, attr)
             for name, value in validation.normalise_metadata(self.metadata).items():
                 out[f"x-cos-meta-{name}"] = value
         storage_class = validation.validate_storage_class(self.storage_class)
@@ -135,12 +150,12 @@ class ObjectAttributes:
         for grant in GRANTS:
             value = getattr(self, grant)
             if value:
-                out["x-cos-" + grant.replace("_", "-")] = value
+                out["x-cos-" + grant.replace("_", "-")] = validation.validate_header_value(value, grant)
         sse = validation.validate_sse(self.server_side_encryption)
         if sse:
             out["x-cos-server-side-encryption"] = sse
         if self.tagging:
-            out["x-cos-tagging"] = self.tagging
+            out["x-cos-tagging"] = validation.validate_header_value(self.tagging, "tagging")
         return out
 
 
@@ -158,7 +173,7 @@ def _object_ref(ref: ObjectRef, field: str) -> ObjectRef:
         full_bucket_name(ref.bucket)
     except CosValidationError as exc:
         raise CosValidationError(f"{field}.bucket", exc.rule) from None
-    validation.validate_key(ref.key, f"{field}.key")
+    validation.validate_object_key(ref.key, f"{field}.key")
     return ref
 
 

@@ -67,6 +67,8 @@ def bucket_name(naming: BucketNaming, value: Any, field: str) -> str:
     try:
         return naming.bucket(value)
     except CosValidationError as exc:
+        if exc.field == "app_id":  # the connection's fault, not this parameter's
+            raise
         raise CosValidationError(field, exc.rule) from None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from cos_provider.client import signing
+from cos_provider.client import signing, validation
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint, object_path, signed_path
 from cos_provider.client.signing import cos_quote
@@ -42,10 +42,28 @@ class CosRequest:
     """Overrides the endpoint's region (cross-region source HEADs)."""
     read_timeout: float | None = None
 
+    def __post_init__(self) -> None:
+        # The last line of defence: operations name the user's parameter
+        # (``content_disposition``...) first; a request built by hand still
+        # cannot carry a header value that HTTP would mangle or split.
+        for name, value in self.headers.items():
+            validation.validate_header_value(value, f"header {name}")
+
     def describe(self) -> str:
         """``Operation bucket/key`` for log lines and error text (no secrets)."""
         target = f"{self.bucket}/{self.key}" if self.key is not None else self.bucket
         return f"{self.operation} {target}".rstrip()
+
+    def target(self) -> str:
+        """``cos://bucket/key[?versionId=…]``: what the call is about, for error messages.
+
+        ``cos://bucket/`` for a bucket call, ``""`` for GET Service.
+        """
+        if not self.bucket:
+            return ""
+        text = f"cos://{self.bucket}/{self.key or ''}"
+        version = self.params.get("versionId")
+        return f"{text}?versionId={version}" if version else text
 
 
 class Headers(Mapping[str, str]):
@@ -76,6 +94,22 @@ class Headers(Mapping[str, str]):
         return f"Headers({dict(self.items())!r})"
 
 
+def decode_header_value(raw: bytes) -> str:
+    """A response header value from its raw bytes: UTF-8 if it is UTF-8, else latin-1.
+
+    COS returns ``x-cos-meta-*`` and content headers as the raw UTF-8 bytes
+    they were written with (the official SDK writes them so). Each HTTP
+    library hands them over differently: ``http.client`` (under ``requests``)
+    decodes every header as latin-1, which is lossless, so the transport
+    re-encodes to latin-1 and comes here; httpx exposes the raw bytes.
+    Anything that is not valid UTF-8 stays readable as latin-1.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 @dataclass(frozen=True)
 class RawResponse:
     """What a transport got back, before any parsing: filled by the transports."""
@@ -101,8 +135,22 @@ class Call(Generic[T]):
 class PreparedRequest:
     method: str
     url: str
+    """Fully percent-encoded; transports must send it byte for byte (see :func:`object_path`)."""
     headers: dict[str, str]
+    """The values as signed."""
     body: bytes
+
+    def wire_headers(self) -> dict[str, bytes]:
+        """The headers as bytes to put on the wire: every value as its UTF-8 bytes.
+
+        This is what the official SDK sends (it converts every value with
+        ``to_bytes``) and what the signature covers (values are
+        percent-encoded over UTF-8). Handing ``str`` values to the HTTP
+        libraries would not do: ``http.client`` encodes them as latin-1
+        (``é`` becomes one byte that was not signed) or raises, httpx
+        accepts only ASCII.
+        """
+        return {name: value.encode("utf-8") for name, value in self.headers.items()}
 
 
 def _query_string(params: Mapping[str, str]) -> str:
@@ -130,7 +178,7 @@ def prepare(
     headers: dict[str, str] = {"Host": host}
     headers.update(request.headers)
     if credentials.token:
-        headers["x-cos-security-token"] = credentials.token
+        headers["x-cos-security-token"] = validation.validate_header_value(credentials.token, "session_token")
     if request.method in ("PUT", "POST", "DELETE") or request.body:
         # requests/httpx add it anyway for these methods; sign what is sent.
         headers["Content-Length"] = str(len(request.body))

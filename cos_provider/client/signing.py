@@ -61,7 +61,7 @@ def cos_quote(value: str | bytes) -> str:
     return quote(value, safe="-_.~")
 
 
-def _canonical_pairs(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+def _canonical_pairs(items: Iterable[tuple[str, str | bytes]]) -> list[tuple[str, str]]:
     encoded = {cos_quote(k).lower(): cos_quote(v) for k, v in items}
     return sorted(encoded.items())
 
@@ -69,12 +69,14 @@ def _canonical_pairs(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 def http_string(
     method: str,
     path: str,
-    params: Mapping[str, str] | Iterable[tuple[str, str]],
-    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    params: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]],
+    headers: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]],
 ) -> tuple[str, str, str]:
     """Return ``(HttpString, url-param-list, header-list)`` for a request.
 
-    ``params``/``headers`` hold exactly the pairs to sign, values decoded.
+    ``params``/``headers`` hold exactly the pairs to sign, values decoded. A
+    value may also be given as raw bytes (a verifier's view of a header):
+    ``str`` is signed as its UTF-8 bytes, which is what the client sends.
     """
     p = _canonical_pairs(params.items() if isinstance(params, Mapping) else params)
     h = _canonical_pairs(headers.items() if isinstance(headers, Mapping) else headers)

@@ -19,8 +19,16 @@ from requests.adapters import HTTPAdapter
 
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
-from cos_provider.client.errors import CosTransportError, error_from_response
-from cos_provider.client.protocol import Call, CosRequest, Headers, RawResponse, prepare
+from cos_provider.client.errors import CosError, CosResponseError, CosTransportError, error_from_response
+from cos_provider.client.protocol import (
+    Call,
+    CosRequest,
+    Headers,
+    PreparedRequest,
+    RawResponse,
+    decode_header_value,
+    prepare,
+)
 from cos_provider.client.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -38,8 +46,13 @@ class TransportConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+def region_of(request: CosRequest, endpoint: Endpoint) -> str:
+    """The region a request goes to, for error messages ("" for accelerate or custom domains)."""
+    return request.region or endpoint.region or ""
+
+
 def no_answer(
-    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool
+    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool, region: str = ""
 ) -> CosTransportError:
     """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed."""
     kind = "timed out" if timed_out else "connection failed"
@@ -49,11 +62,16 @@ def no_answer(
         url=url,
         attempts=attempt,
     )
-    return error.during(request.describe(), attempt)
+    return error.during(request.describe(), attempt, target=request.target(), region=region)
 
 
-def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float) -> T:
-    """Shared by both transports: log, raise the error a response carries, or parse it."""
+def finish(
+    call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float, region: str = ""
+) -> T:
+    """Shared by both transports: log, raise the error a response carries, or parse it.
+
+    ``region`` is where the request went (:func:`region_of`); errors name it.
+    """
     error = error_from_response(response.status, response.headers, response.body, request.method)
     log.debug(
         "COS %s -> %s in %.3fs (attempt %d, x-cos-request-id=%s)",
@@ -64,8 +82,33 @@ def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: i
         response.request_id or "-",
     )
     if error is not None:
-        raise error.during(request.describe(), attempt)
-    return call.parse(response)
+        raise error.during(request.describe(), attempt, target=request.target(), region=region)
+    try:
+        return call.parse(response)
+    except ValueError as exc:  # XmlDecodeError, or a field that is not a number
+        if isinstance(exc, CosError):
+            raise
+        raise unreadable(request, response, attempt, exc, region) from exc
+
+
+def unreadable(
+    request: CosRequest, response: RawResponse, attempt: int, exc: Exception, region: str = ""
+) -> CosResponseError:
+    """The error of a success answer whose body (or a header) could not be parsed."""
+    where = " ".join(part for part in (request.operation, request.target()) if part)
+    if region:
+        where += f" in region {region}"
+    detail = f"{exc}; {len(response.body)} bytes, starting {response.body[:40]!r}"
+    error = CosResponseError(
+        f"COS answered {response.status} to {where} with a body that cannot be read ({detail})"
+        + (f" (request_id={response.request_id})" if response.request_id else ""),
+        status=response.status,
+        request_id=response.request_id,
+        detail=detail,
+        method=request.method,
+        attempts=attempt,
+    )
+    return error.during(request.describe(), attempt, target=request.target(), region=region)
 
 
 class SyncTransport:
@@ -113,17 +156,31 @@ class SyncTransport:
         timeout = (self.config.connect_timeout, request.read_timeout or self.config.read_timeout)
         started = time.monotonic()
         try:
-            resp = self._session.request(
-                prepared.method,
-                prepared.url,
-                headers=prepared.headers,
-                data=prepared.body or None,
-                timeout=timeout,
-                allow_redirects=False,
-            )
+            resp = self._send(prepared, timeout)
             body = resp.content
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
-            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
-        response = RawResponse(resp.status_code, Headers(resp.headers), body)
-        return finish(call, response, request, attempt, time.monotonic() - started)
+            region = region_of(request, self.endpoint)
+            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out, region=region) from exc
+        # http.client decoded every header as latin-1 (lossless): back to the raw bytes, then UTF-8.
+        headers = Headers((n, decode_header_value(v.encode("latin-1"))) for n, v in resp.headers.items())
+        response = RawResponse(resp.status_code, headers, body)
+        elapsed = time.monotonic() - started
+        return finish(call, response, request, attempt, elapsed, region_of(request, self.endpoint))
+
+    def _send(self, prepared: PreparedRequest, timeout: tuple[float, float]) -> requests.Response:
+        """Send ``prepared`` with its URL and header bytes exactly as :func:`prepare` made them.
+
+        ``Session.request`` would re-quote the URL (``requote_uri`` decodes
+        ``%2E`` back to ``.``), so a key such as ``a/..`` would leave as
+        ``/a/..``, which a front end resolves to ``/``, addressing (and
+        verifying) a different path than the one signed. So the request is
+        prepared by the session as usual and then given back its URL.
+        """
+        req = requests.Request(
+            prepared.method, prepared.url, headers=prepared.wire_headers(), data=prepared.body or None
+        )
+        prep = self._session.prepare_request(req)
+        prep.url = prepared.url
+        settings = self._session.merge_environment_settings(prep.url, {}, None, None, None)
+        return self._session.send(prep, timeout=timeout, allow_redirects=False, **settings)

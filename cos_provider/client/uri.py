@@ -6,6 +6,15 @@ literal key. The scheme is case-insensitive (RFC 3986); the bucket and key
 are taken verbatim, with no percent-decoding and no ``?``/``#`` handling,
 because DAG authors write keys exactly as COS stores them. Asset URIs, which
 *are* percent-encoded, are built and read in :mod:`cos_provider.assets.cos`.
+
+One rule applies to every key afterwards, when it becomes an
+:class:`~cos_provider.client.operations.ObjectRef`: a single leading ``/`` is
+dropped, as the official SDK drops it from every key it sends
+(:func:`~cos_provider.client.validation.normalise_key`). So
+``cos://bucket//logs/a.csv`` and ``cos://bucket/logs/a.csv`` are the same
+object, and a key that still starts with ``/`` after that (three slashes) is
+refused before any request: COS answers ``//key`` with a bare 403. Dot
+segments (``a/../b``) are kept as written and sent escaped.
 """
 
 from __future__ import annotations

@@ -17,11 +17,85 @@ from cos_provider.client.errors import CosValidationError
 
 _META_NAME = re.compile(r"^[a-z0-9-]+$")
 _FORBIDDEN_KEY_CHARS = {chr(c) for c in range(0x00, 0x20)} | {"\x7f"}
+_FORBIDDEN_HEADER_CHARS = _FORBIDDEN_KEY_CHARS - {"\t"}
+
+
+def validate_header_value(value: object, field: str) -> str:
+    """A value that can go into a request header exactly as it is signed.
+
+    Values are sent as their raw UTF-8 bytes, as the official SDK sends them
+    (so ``北京`` is fine), and signed over those bytes. What cannot survive
+    the trip is refused here, before any request, naming ``field``:
+
+    * CR, LF and other control characters (tab excepted): a line break would
+      end the header (or inject another), and HTTP forbids the others;
+    * leading or trailing spaces and tabs: every HTTP server strips them, so
+      COS would verify a different value than the one that was signed;
+    * text that is not encodable as UTF-8 (lone surrogates).
+    """
+    if not isinstance(value, str):
+        raise CosValidationError(field, f"must be a string, got {type(value).__name__}")
+    bad = sorted(_FORBIDDEN_HEADER_CHARS.intersection(value))
+    if bad:
+        kind = "line breaks" if {"\r", "\n"}.intersection(bad) else "control characters"
+        raise CosValidationError(
+            field,
+            f"must not contain {kind} ({', '.join(repr(c) for c in bad)}): it is sent as an HTTP header",
+        )
+    if value != value.strip(" \t"):
+        raise CosValidationError(
+            field, "must not start or end with spaces or tabs: HTTP drops them, which breaks the signature"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CosValidationError(field, "is not valid Unicode text (it holds a lone surrogate)") from None
+    return value
+
+
+def normalise_key(key: str) -> str:
+    """The key COS stores for ``key``: one leading ``/`` dropped, as the official SDK drops it.
+
+    The SDK strips exactly one leading slash from every object key it sends
+    (the URL path, the signed path and ``x-cos-copy-source`` alike), so
+    ``/logs/a.csv`` and ``logs/a.csv`` name the same object, and an SDK user
+    can never have created a key that begins with ``/``. Sent as it is,
+    ``PUT //logs/a.csv`` gets a bare 403 from COS. So
+    :class:`~cos_provider.client.operations.ObjectRef` applies this rule to
+    every key, and :func:`validate_object_key` refuses what is left if it
+    still begins with ``/`` (the user wrote two). Anything that is not a
+    string is returned unchanged, for the validators to refuse.
+    """
+    if isinstance(key, str) and key.startswith("/"):
+        return key[1:]
+    return key
 
 
 def validate_key(key: str, field: str = "key") -> str:
+    """Check a key as a user wrote it; returns it normalised (:func:`normalise_key`)."""
     if not isinstance(key, str) or key == "":
         raise CosValidationError(field, "must be a non-empty string")
+    return validate_object_key(normalise_key(key), field)
+
+
+def validate_object_key(key: str, field: str = "key") -> str:
+    """Check a key that is already normalised (an :class:`ObjectRef`'s) against COS's rules.
+
+    Dot segments (``a/./b``, ``..``) and doubled slashes are legal key
+    characters and are kept: the transports send them escaped so that no
+    front end can resolve them into another key (see
+    :func:`~cos_provider.client.endpoints.object_path`).
+    """
+    if not isinstance(key, str):
+        raise CosValidationError(field, "must be a non-empty string")
+    if key == "":
+        raise CosValidationError(field, "must name an object (it is empty, or only '/')")
+    if key.startswith("/"):
+        raise CosValidationError(
+            field,
+            f"starts with '/' even after dropping the one leading '/' that the COS SDKs drop "
+            f"(left: {key!r}); COS refuses such a path (403), so write the key without leading slashes",
+        )
     size = len(key.encode("utf-8"))
     if size > limits.MAX_KEY_BYTES:
         raise CosValidationError(
@@ -47,12 +121,7 @@ def normalise_metadata(metadata: Mapping[str, str] | None, field: str = "metadat
                 f"{field}[{raw_name!r}]",
                 "metadata names may use only letters, digits and '-' (COS does not support '_')",
             )
-        if not isinstance(value, str):
-            raise CosValidationError(
-                f"{field}[{raw_name!r}]", f"value must be a string, got {type(value).__name__}"
-            )
-        if "\r" in value or "\n" in value:
-            raise CosValidationError(f"{field}[{raw_name!r}]", "value must not contain line breaks")
+        validate_header_value(value, f"{field}[{raw_name!r}]")
         if len(value.encode()) > limits.MAX_META_VALUE_BYTES:
             raise CosValidationError(
                 f"{field}[{raw_name!r}]", f"value exceeds {limits.MAX_META_VALUE_BYTES} bytes"

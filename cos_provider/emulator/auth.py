@@ -5,7 +5,10 @@ The verifier recomputes the signature with the client's own code
 ``q-header-list`` and ``q-url-param-list``: unlisted headers and parameters are
 allowed (the SDK leaves ``User-Agent`` unsigned), a listed one that is missing
 fails. Inputs are the decoded path, the form-decoded query and the raw header
-bytes (see :mod:`.wire`). The comparison is constant-time.
+bytes as they arrived: a value is signed as its bytes percent-encoded, as COS
+does, so a client that sends one encoding (``http.client`` turns a ``str``
+``é`` into the latin-1 byte ``E9``) but signs another (UTF-8 ``%C3%A9``) is
+refused, as it would be by COS. The comparison is constant-time.
 
 Decisions where the documentation is silent:
 
@@ -35,7 +38,8 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from cos_provider.client.signing import (
     AUTH_FIELDS,
@@ -46,6 +50,8 @@ from cos_provider.client.signing import (
     signature,
 )
 from cos_provider.emulator.errors import CosError
+
+V = TypeVar("V", str, bytes)
 
 TOKEN_NAME = "x-cos-security-token"
 EXPIRED_MESSAGE = "Request has expired"
@@ -74,9 +80,9 @@ class Verifier:
         return CosError(403, kind, detail)
 
     def _parse(
-        self, headers: list[tuple[str, str]], query: list[tuple[str, str]]
+        self, headers: list[tuple[str, bytes]], query: list[tuple[str, str]]
     ) -> tuple[ParsedAuthorization, bool]:
-        values = [v for n, v in headers if n.lower() == "authorization"]
+        values = [v.decode("latin-1") for n, v in headers if n.lower() == "authorization"]
         if len(values) > 1:
             raise CosError(400, "InvalidArgument", "more than one Authorization header")
         presigned = False
@@ -96,9 +102,13 @@ class Verifier:
             raise self._deny("AccessDenied", f"Authorization is malformed: {exc}") from exc
 
     def verify(
-        self, method: str, path: str, query: list[tuple[str, str]], headers: list[tuple[str, str]]
+        self, method: str, path: str, query: list[tuple[str, str]], headers: list[tuple[str, bytes]]
     ) -> str:
-        """Return the verified SecretId or raise the documented 403."""
+        """Return the verified SecretId or raise the documented 403.
+
+        ``path`` is the percent-decoded request path exactly as sent (no
+        dot-segment or slash normalisation), ``headers`` the raw header bytes.
+        """
         auth, presigned = self._parse(headers, query)
         if auth.algorithm != "sha1":
             raise self._deny("AccessDenied", f"q-sign-algorithm must be sha1, got {auth.algorithm!r}")
@@ -132,12 +142,12 @@ class Verifier:
             "q-url-param-list",
         )
         signed_headers = self._pick(headers, auth.header_list, "q-header-list")
-        host_candidates: list[str | None] = [None]
+        host_candidates: list[bytes | None] = [None]
         if "host" in auth.header_list:
             raw_host = signed_headers["host"][1]
             host_candidates = [raw_host]
-            if ":" in raw_host and not raw_host.endswith("]"):
-                host_candidates.append(raw_host.rsplit(":", 1)[0])
+            if b":" in raw_host and not raw_host.endswith(b"]"):
+                host_candidates.append(raw_host.rsplit(b":", 1)[0])
         ok = False
         for host in host_candidates:
             hdrs = dict(signed_headers.values())
@@ -155,23 +165,25 @@ class Verifier:
                 "Check your key and signing method.",
             )
         if token is not None:
-            sent = signed_headers.get(TOKEN_NAME) or params.get(TOKEN_NAME)
+            in_header = signed_headers.get(TOKEN_NAME)
+            in_query = params.get(TOKEN_NAME)
+            sent = in_header[1] if in_header else in_query[1].encode() if in_query else None
             if sent is None:
                 raise self._deny(
                     "AccessDenied", "temporary credentials must send a signed x-cos-security-token"
                 )
-            if not hmac.compare_digest(sent[1].encode(), token.encode()):
+            if not hmac.compare_digest(sent, token.encode()):
                 raise self._deny("InvalidToken", "The provided token is malformed or otherwise invalid.")
         return auth.secret_id
 
     def _pick(
-        self, pairs: list[tuple[str, str]], listed: tuple[str, ...], list_name: str
-    ) -> dict[str, tuple[str, str]]:
+        self, pairs: Sequence[tuple[str, V]], listed: tuple[str, ...], list_name: str
+    ) -> dict[str, tuple[str, V]]:
         """Map each listed (encoded, lower-cased) key to the one pair it names."""
-        index: dict[str, list[tuple[str, str]]] = {}
+        index: dict[str, list[tuple[str, V]]] = {}
         for name, value in pairs:
             index.setdefault(cos_quote(name).lower(), []).append((name, value))
-        picked: dict[str, tuple[str, str]] = {}
+        picked: dict[str, tuple[str, V]] = {}
         for key in listed:
             found = index.get(key)
             if not found:

@@ -50,6 +50,16 @@ Kinds:
     UploadPartCopy only: the stored part has its first bit flipped, so its
     bytes and CRC64 differ from the source range (the response reports the
     stored part's CRC), and the completed object's CRC64 will not match.
+``truncated_body``
+    the operation happens, and its 200 answer carries only the first half of
+    its XML body (``Content-Length`` matches the cut body, so the client
+    reads a complete HTTP answer holding a broken document): what a proxy or
+    a connection cut short leaves. For the operations that answer with XML
+    (:data:`XML_ANSWERS`).
+``garbage_body``
+    the operation does not happen; the answer is 200 with an HTML page that
+    is not well-formed XML, as a captive portal or a misconfigured gateway
+    sends. For the operations of :data:`XML_ANSWERS`.
 """
 
 from __future__ import annotations
@@ -72,10 +82,32 @@ KINDS = frozenset(
         "slow",
         "keepalive_whitespace",
         "corrupt",
+        "truncated_body",
+        "garbage_body",
     }
 )
 OK = "ok"
+XML_ANSWERS = frozenset(
+    {
+        "CopyObject",
+        "UploadPartCopy",
+        "InitiateMultipartUpload",
+        "CompleteMultipartUpload",
+        "ListObjects",
+        "ListParts",
+        "ListMultipartUploads",
+        "GetService",
+        "GetBucketVersioning",
+    }
+)
+"""Operations whose success is an XML document (the ones a broken body can break)."""
+GARBAGE_BODY = (
+    b"<!DOCTYPE html>\n<html><head><title>Gateway</title></head>"
+    b"<body>The service is temporarily unavailable.<br></body></html>\n"
+)
 ONLY_FOR = {
+    "truncated_body": XML_ANSWERS,
+    "garbage_body": XML_ANSWERS,
     "error_200": frozenset({"CopyObject", "UploadPartCopy", "CompleteMultipartUpload"}),
     "keepalive_whitespace": frozenset({"CompleteMultipartUpload"}),
     "corrupt": frozenset({"UploadPartCopy"}),

@@ -15,6 +15,12 @@ Order of checks for a COS request: routing (a failure is held back), then the
 signature, then the held routing error, then faults, then the handler. So a
 request with a bad signature always gets 403, whatever else is wrong.
 
+The path is taken from the request line as sent (``http.server`` collapses a
+leading ``//``), percent-decoded and never normalised: the signature covers
+exactly that. An object path beginning with ``//`` (a key that starts with
+``/``) is answered 403 ``AccessDenied`` once the signature is checked, as COS
+answers it with a bare 403; the SDKs strip one leading ``/`` and never send it.
+
 Duplicate query parameters are rejected (400 ``InvalidArgument``): which one
 was signed would be a guess, and no COS client sends them.
 
@@ -49,7 +55,7 @@ from cos_provider.emulator import buckets, copy, multipart, objects, xmlout
 from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
-from cos_provider.emulator.faults import Fault
+from cos_provider.emulator.faults import GARBAGE_BODY, Fault
 from cos_provider.emulator.wire import Request, Response, http_date, raw_header_value
 
 if TYPE_CHECKING:
@@ -123,6 +129,10 @@ def route(req: Request) -> tuple[str, Handler]:
     req.bucket = parsed.bucket
     req.region = parsed.region
     req.key = req.path[1:]
+    if req.key.startswith("/"):
+        # COS answers a path that starts with "//" with a bare 403, whatever the
+        # signature; the SDKs never send one (they drop one leading "/" of a key).
+        raise CosError(403, "AccessDenied", "Access Denied.")
     unsupported = sorted(UNSUPPORTED_SUBRESOURCES.intersection(n for n, _ in req.query))
     if unsupported:
         return "Unknown", _not_implemented(f"?{unsupported[0]}")
@@ -168,6 +178,10 @@ def route(req: Request) -> tuple[str, Handler]:
             if multipart_id:
                 return "CompleteMultipartUpload", multipart.complete
     return "Unknown", _not_implemented(f"{method} on {'an object' if req.key else 'a bucket'} here")
+
+
+class _Garbage(Exception):
+    """The ``garbage_body`` fault: answer with :data:`GARBAGE_BODY` instead of running the handler."""
 
 
 class _BadRequest(Exception):
@@ -243,8 +257,19 @@ class CosRequestHandler(BaseHTTPRequestHandler):
 
     # -- dispatch ------------------------------------------------------------
 
+    def _raw_target(self) -> str:
+        """The request target exactly as sent.
+
+        ``http.server`` rewrites ``self.path`` (since Python 3.11.1 / 3.10.9 a
+        leading ``//`` is collapsed to ``/``, against open redirects), so a
+        request for ``//x`` would be verified, and served, as ``/x``: the
+        signature of a path that was not sent. The request line is the truth.
+        """
+        words = self.requestline.split(" ")
+        return words[1] if len(words) == 3 else self.path
+
     def _handle(self) -> None:
-        target = self.path
+        target = self._raw_target()
         authority = ""
         if target.lower().startswith(("http://", "https://")):
             rest = target.split("://", 1)[1]
@@ -290,6 +315,8 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                 except UnicodeDecodeError as exc:
                     raise CosError(400, "InvalidURI", "the request path is not valid UTF-8") from exc
                 query = parse_qsl(raw_query, keep_blank_values=True)
+                # http.server decoded the header bytes as latin-1, losslessly: undo it.
+                raw_headers = [(n, v.encode("latin-1")) for n, v in self.headers.items()]
                 headers = [(n, raw_header_value(v)) for n, v in self.headers.items()]
                 req = Request(
                     method=self.command,
@@ -309,7 +336,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                 except CosError as exc:
                     held = exc
                 req.operation = operation
-                core.verifier.verify(req.method, req.path, req.query, req.headers)
+                core.verifier.verify(req.method, req.path, req.query, raw_headers)
                 if held is not None:
                     raise held
                 names = [n for n, _ in query]
@@ -331,8 +358,14 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                         raise CosError(503, "SlowDown", "Please reduce your request rate.")
                     if fault.kind == "slow":
                         time.sleep(fault.delay)
+                    if fault.kind == "garbage_body":
+                        raise _Garbage()
                 resp = handler(core, req, fault)
                 resp.fault = fault
+                if fault is not None and fault.kind == "truncated_body" and resp.stream is None:
+                    resp.body = resp.body[: len(resp.body) // 2]
+            except _Garbage:
+                resp = Response(status=200, headers={"Content-Type": "text/html"}, body=GARBAGE_BODY)
             except CosError as exc:
                 resp = self._error_response(exc, req, host, raw_path, request_id)
             except (BrokenPipeError, ConnectionResetError, TimeoutError):

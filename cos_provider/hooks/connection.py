@@ -13,7 +13,7 @@ from typing import Any
 
 from cos_provider.client.client import CosClient
 from cos_provider.client.credentials import Credentials
-from cos_provider.client.endpoints import DOMAIN_MYQCLOUD, Endpoint
+from cos_provider.client.endpoints import DOMAIN_MYQCLOUD, Endpoint, validate_app_id
 from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
 from cos_provider.client.explain import explain_service_error
 from cos_provider.client.retry import RetryPolicy
@@ -112,8 +112,11 @@ class ConnectionSettings:
                 max_delay=retry_defaults.max_delay,
             ),
         )
-        app_id = get("app_id")
-        return cls(credentials, endpoint, transport, str(app_id) if app_id else None, get("bucket"))
+        app_id_field = (
+            "app_id" if overrides.get("app_id") is not None else f"connection {conn_id!r} extra app_id"
+        )
+        app_id = validate_app_id(get("app_id"), app_id_field)
+        return cls(credentials, endpoint, transport, app_id, get("bucket"))
 
 
 def check_connection(settings: ConnectionSettings, client: CosClient) -> tuple[bool, str]:

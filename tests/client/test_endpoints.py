@@ -65,8 +65,17 @@ def test_bad_endpoints_name_the_field(kwargs, field):
 
 
 def test_object_path_protects_dot_segments_and_encodes():
-    assert object_path("a/./b/../c d+e/%41/中") == "/a/%2E/b/%2E%2E/c%20d%2Be/%2541/%E4%B8%AD"
+    # The SDK's encoding (./ -> .%2F), which leaves no dot segment to resolve...
+    assert object_path("a/./b/../c d+e/%41/中") == "/a/.%2Fb/..%2Fc%20d%2Be/%2541/%E4%B8%AD"
     assert object_path("dir//x") == "/dir//x"
+    # ...plus the case it misses: a last segment of dots has no slash to escape.
+    assert [object_path(k) for k in ("..", ".", "a/..", "a/.", "...")] == [
+        "/%2E%2E",
+        "/%2E",
+        "/a/%2E%2E",
+        "/a/%2E",
+        "/...",
+    ]
 
 
 def test_copy_source_round_trip():

@@ -75,6 +75,27 @@ def test_during_records_the_call_on_the_same_error():
     assert (CosError.cos_request, CosError.attempt) == ("", 0)  # the class defaults are untouched
 
 
+def test_during_names_the_object_and_region_in_the_message():
+    error = CosServiceError(404, "NoSuchResource", request_id="r1", method="HEAD")
+    assert str(error) == "COS error 404 NoSuchResource (method=HEAD, request_id=r1)"
+    error.during("HeadObject b-1/k", 1, target="cos://b-1/k?versionId=v", region="ap-beijing")
+    assert str(error) == (
+        "COS error 404 NoSuchResource on HeadObject cos://b-1/k?versionId=v in region ap-beijing "
+        "(method=HEAD, request_id=r1)"
+    )
+
+
+def test_request_target_names_bucket_key_and_version():
+    from cos_provider.client.protocol import CosRequest
+
+    assert (
+        CosRequest("HeadObject", "HEAD", "b-1", "k", params={"versionId": "v"}).target()
+        == "cos://b-1/k?versionId=v"
+    )
+    assert CosRequest("ListObjects", "GET", "b-1").target() == "cos://b-1/"
+    assert CosRequest("GetService", "GET", "").target() == ""
+
+
 @BOTH
 def test_a_refused_call_names_itself_and_its_first_attempt(cos, head):
     with pytest.raises(CosServiceError) as info:

@@ -200,6 +200,6 @@ def test_connect_address_changes_only_the_destination():
     ep = Endpoint(region="ap-beijing", scheme="http", connect_address="http://127.0.0.1:9000")
     request = CosRequest("HeadObject", "HEAD", "b-1250000000", "a/./b")
     prepared = prepare(request, CREDS, ep, now=lambda: NOW)
-    assert prepared.url == "http://127.0.0.1:9000/a/%2E/b"
+    assert prepared.url == "http://127.0.0.1:9000/a/.%2Fb"
     assert prepared.headers["Host"] == "b-1250000000.cos.ap-beijing.myqcloud.com"
     verify(prepared, request)

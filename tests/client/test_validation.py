@@ -158,3 +158,14 @@ def test_copy_request_headers():
 def test_complete_parts_must_ascend():
     assert "ascending" in error_of(ops.complete_multipart_upload, DST, "u", [(2, "a"), (1, "b")]).rule
     assert "at least one" in error_of(ops.complete_multipart_upload, DST, "u", []).rule
+
+
+def test_one_leading_slash_is_dropped_and_more_are_refused():
+    assert validation.normalise_key("/a/b") == "a/b"
+    assert validation.normalise_key("a/./b") == "a/./b"
+    assert validation.validate_key("/a") == "a"
+    assert validation.validate_key("a//b/../c") == "a//b/../c"  # legal key characters, kept
+    assert error_of(validation.validate_key, "//a").field == "key"
+    assert "403" in error_of(validation.validate_key, "//a").rule
+    assert "only '/'" in error_of(validation.validate_key, "/").rule
+    assert error_of(validation.validate_object_key, "/a", "object.key").field == "object.key"

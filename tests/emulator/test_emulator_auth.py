@@ -152,6 +152,23 @@ def test_non_ascii_header_is_verified_from_raw_bytes(raw: Raw, emu: CosEmulator,
     assert head["metadata"] == {"name": value}
 
 
+def test_header_sent_in_another_encoding_than_signed_fails(raw: Raw, emu: CosEmulator, bucket: str) -> None:
+    """``http.client`` sends a ``str`` "é" as the latin-1 byte E9; COS signs the bytes it got.
+
+    The emulator used to fall back to the decoded text when the bytes were not
+    UTF-8, and so verified the UTF-8 signature of a value that was never sent.
+    """
+    value = "café"
+    hdrs = {"Host": host_of(bucket), "Content-Length": "1", "x-cos-meta-name": value}
+    signed = raw.sign("PUT", "k", {}, hdrs)  # over UTF-8: caf%C3%A9
+    latin1 = dict(hdrs, **{"x-cos-meta-name": value.encode("latin-1"), "Authorization": signed})
+    resp = raw.session.put(raw.address + "/k", data=b"1", headers=latin1)  # type: ignore[arg-type]
+    assert (resp.status_code, error_code(resp)) == (403, "SignatureDoesNotMatch")
+    assert emu.head(bucket, "k") is None
+    utf8 = dict(latin1, **{"x-cos-meta-name": value.encode("utf-8")})
+    assert raw.session.put(raw.address + "/k", data=b"1", headers=utf8).status_code == 200  # type: ignore[arg-type]
+
+
 def test_duplicate_signed_header_rejected(raw: Raw, emu: CosEmulator, obj: str) -> None:
     hdrs = {"Host": host_of(obj), "x-cos-meta-a": "1"}
     signed = raw.sign("GET", "obj", {}, hdrs)

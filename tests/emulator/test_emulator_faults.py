@@ -130,6 +130,34 @@ def test_error_200_complete_keeps_the_upload(raw: Raw, emu: CosEmulator, obj: st
     assert raw.complete(obj, "out", upload, [(1, etag)]).status_code == 200
 
 
+def test_truncated_body_happens_then_cuts_the_answer(raw: Raw, emu: CosEmulator, obj: str) -> None:
+    full = raw.copy(obj, "whole", source_of(obj, "k"))
+    emu.add_fault(FaultRule(operation="CopyObject", kind="truncated_body", times=1))
+    resp = raw.copy(obj, "cut", source_of(obj, "k"))
+    assert resp.status_code == 200
+    assert resp.content == full.content[: len(full.content) // 2]  # a complete answer, half a document
+    assert resp.headers["Content-Length"] == str(len(resp.content))
+    assert emu.get_object_bytes(obj, "cut") == b"value"  # the copy happened
+
+
+def test_garbage_body_does_nothing_and_answers_html(raw: Raw, emu: CosEmulator, obj: str) -> None:
+    emu.add_fault(FaultRule(operation="InitiateMultipartUpload", kind="garbage_body", times=1))
+    resp = raw.request("POST", obj, "out", params={"uploads": ""})
+    assert (resp.status_code, resp.headers["Content-Type"]) == (200, "text/html")
+    assert resp.content.startswith(b"<!DOCTYPE html>")
+    assert emu.live_uploads(obj) == 0
+    assert emu.counters()["faults_injected"]["InitiateMultipartUpload"] == {"garbage_body": 1}
+
+
+def test_body_faults_only_for_xml_answers() -> None:
+    for kind in ("truncated_body", "garbage_body"):
+        FaultRule(operation="ListParts", kind=kind)
+        with pytest.raises(ValueError, match="applies only"):
+            FaultRule(operation="HeadObject", kind=kind)
+        with pytest.raises(ValueError, match="applies only"):
+            FaultRule(operation="GetObject", kind=kind)
+
+
 def test_error_200_only_for_copy_family() -> None:
     with pytest.raises(ValueError, match="applies only"):
         FaultRule(operation="GetObject", kind="error_200")

@@ -310,9 +310,12 @@ class _TamperingAdapter(requests.adapters.HTTPAdapter):
         return super().send(request, *args, **kwargs)  # type: ignore[arg-type]
 
 
-def test_sdk_tampered_signed_header(sdk: Callable[..., CosS3Client], bucket: str, emu: CosEmulator) -> None:
+def test_sdk_tampered_signed_header(
+    sdk: Callable[..., CosS3Client], bucket: str, emu: CosEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = sdk("proxy")
-    client._session.mount("http://", _TamperingAdapter())
+    # The SDK shares one session between all its clients: tamper for this test only.
+    monkeypatch.setitem(client._session.adapters, "http://", _TamperingAdapter())
     with pytest.raises(CosServiceError) as exc:
         client.put_object(Bucket=bucket, Key="k", Body=b"v", Metadata={"x-cos-meta-owner": "alice"})
     assert (exc.value.get_status_code(), exc.value.get_error_code()) == (403, "SignatureDoesNotMatch")
