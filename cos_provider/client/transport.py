@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -21,7 +21,7 @@ from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
 from cos_provider.client.errors import CosTransportError, error_from_response
 from cos_provider.client.protocol import Call, CosRequest, Headers, RawResponse, prepare
-from cos_provider.client.retry import RetryPolicy
+from cos_provider.client.retry import RetryPolicy, certificate_failure
 
 T = TypeVar("T")
 log = logging.getLogger("cos_provider.client")
@@ -38,18 +38,62 @@ class TransportConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+def tls_name(host: str) -> str:
+    """The name a certificate must carry for ``host`` (a Host header value): without its port."""
+    if host.startswith("["):
+        return host[1 : host.find("]")]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def no_answer(
-    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool
+    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool, host: str = ""
 ) -> CosTransportError:
-    """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed."""
-    kind = "timed out" if timed_out else "connection failed"
-    error = CosTransportError(
-        f"COS {request.describe()} {kind}: {type(exc).__name__}",
-        method=request.method,
-        url=url,
-        attempts=attempt,
-    )
+    """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed.
+
+    A certificate that failed verification says so, with the name that was
+    verified (``host``, the virtual host) and OpenSSL's reason: the fix is a
+    setting (``verify``), which the bare library error would not suggest.
+    """
+    cert = certificate_failure(exc)
+    if cert is not None:
+        reason = (cert.verify_message or str(cert)).rstrip(".")
+        message = (
+            f"COS {request.describe()}: TLS certificate verification failed for host "
+            f"{tls_name(host) or url}: {reason}. Check the connection's 'verify' "
+            "(true, false, or the path of a CA bundle that signed the server's certificate)"
+        )
+    else:
+        kind = "timed out" if timed_out else "connection failed"
+        message = f"COS {request.describe()} {kind}: {type(exc).__name__}"
+    error = CosTransportError(message, method=request.method, url=url, attempts=attempt)
     return error.during(request.describe(), attempt)
+
+
+class VirtualHostTLSAdapter(HTTPAdapter):
+    """Verifies a connect address's certificate against the request's virtual host.
+
+    With a connect address the URL names the TCP destination
+    (``https://10.0.0.5:443``) and the ``Host`` header the bucket
+    (``b-125….cos.ap-beijing.myqcloud.com``). urllib3 would send no SNI to an
+    IP address and check the certificate against the IP: any certificate
+    issued for that IP would pass, and COS's own (issued for
+    ``*.cos.<region>.myqcloud.com``) would fail. So the pool of each request
+    is keyed by, and verifies (SNI and hostname), the name in its ``Host``
+    header, as if the bucket's domain had resolved to the connect address.
+    Connections are never shared between virtual hosts, each having been
+    verified for its own name.
+    """
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[Any, Any]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        kwargs: dict[str, Any] = dict(pool_kwargs)
+        host = request.headers.get("Host")
+        if host_params.get("scheme") == "https" and host:
+            # urllib3 sends it as SNI and checks the certificate against it; it is part of the pool key.
+            kwargs["server_hostname"] = tls_name(str(host))
+        return host_params, kwargs
 
 
 def finish(call: Call[T], response: RawResponse, request: CosRequest, attempt: int, elapsed: float) -> T:
@@ -87,7 +131,8 @@ class SyncTransport:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
-        adapter = HTTPAdapter(
+        adapter_class = VirtualHostTLSAdapter if self.endpoint.connect_address else HTTPAdapter
+        adapter = adapter_class(
             pool_connections=4, pool_maxsize=max(1, self.config.pool_size), max_retries=0, pool_block=False
         )
         session.mount("http://", adapter)
@@ -124,6 +169,7 @@ class SyncTransport:
             body = resp.content
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
-            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out) from exc
+            host = prepared.headers.get("Host", "")
+            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out, host=host) from exc
         response = RawResponse(resp.status_code, Headers(resp.headers), body)
         return finish(call, response, request, attempt, time.monotonic() - started)
