@@ -9,6 +9,7 @@ library alone.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from requests.adapters import HTTPAdapter
 
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
-from cos_provider.client.errors import CosTransportError, error_from_response
+from cos_provider.client.errors import CosTransportError, CosValidationError, error_from_response
 from cos_provider.client.protocol import Call, CosRequest, Headers, RawResponse, prepare
 from cos_provider.client.retry import RetryPolicy, certificate_failure
 
@@ -31,11 +32,22 @@ USER_AGENT = "airflow-provider-tencent-cos"
 
 @dataclass(frozen=True)
 class TransportConfig:
+    """How to talk to COS. ``verify``: ``True`` (the default CA bundle), ``False``
+    (no certificate check), or the path of a CA bundle file or directory,
+    which must exist: a typo fails here, not as a TLS error on every request."""
+
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     verify: bool | str = True
     pool_size: int = 16
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.verify, str) and not os.path.exists(self.verify):
+            raise CosValidationError(
+                "verify",
+                f"must be true, false or the path of a CA bundle; {self.verify!r} does not exist",
+            )
 
 
 def tls_name(host: str) -> str:
