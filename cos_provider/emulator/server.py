@@ -356,6 +356,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
             core.counters.record(operation, resp.status)
             core.counters.leave()
             counted = True
+            self.server.connection_stats.notify()
             self._send(resp, request_id)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
@@ -363,6 +364,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
             if not counted:
                 core.counters.leave()
                 core.counters.record(operation, 599)
+                self.server.connection_stats.notify()
 
     # -- writing -------------------------------------------------------------
 

@@ -114,11 +114,22 @@ class ConnectionStats:
                 self.failure_reasons[reason] = self.failure_reasons.get(reason, 0) + 1
             self._cond.notify_all()
 
+    def notify(self) -> None:
+        """Wake :meth:`wait_for` callers; the server calls it whenever it has counted a request."""
+        with self._cond:
+            self._cond.notify_all()
+
     def wait_settled(self, timeout: float = 5.0) -> bool:
         """Wait until every accepted connection's handshake has ended; False on timeout."""
         return self.wait_for(lambda: self._pending == 0, timeout)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until ``predicate()`` holds; False on timeout.
+
+        It is evaluated again whenever a connection is accepted, a handshake
+        ends or a request is counted, so it may read the request counters
+        (``CosEmulator.counters()``) as well as these.
+        """
         deadline = time.monotonic() + timeout
         with self._cond:
             while not predicate():
