@@ -40,7 +40,14 @@ from cos_provider.client.errors import CosError
 from cos_provider.client.models import BucketInfo, ListedObject, ObjectInfo, ObjectsPage, PutResult
 from cos_provider.client.operations import ObjectAttributes
 from cos_provider.client.protocol import Call, Headers, PreparedRequest, RawResponse, prepare
-from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer, tls_name
+from cos_provider.client.transport import (
+    USER_AGENT,
+    TransportConfig,
+    env_ca_bundle,
+    finish,
+    no_answer,
+    tls_name,
+)
 
 T = TypeVar("T")
 
@@ -68,7 +75,7 @@ def ssl_context(verify: bool | str) -> ssl.SSLContext:
         if os.path.isdir(verify):
             return ssl.create_default_context(capath=verify)
         return ssl.create_default_context(cafile=verify)
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    bundle = env_ca_bundle()
     if bundle:
         return ssl.create_default_context(cafile=bundle)
     import certifi

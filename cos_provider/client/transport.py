@@ -50,6 +50,16 @@ class TransportConfig:
             )
 
 
+def env_ca_bundle() -> str | None:
+    """The CA bundle the environment names for ``verify=True``: ``REQUESTS_CA_BUNDLE``, else ``SSL_CERT_FILE``.
+
+    Read by both transports, so they trust the same CAs in every mode:
+    requests reads ``REQUESTS_CA_BUNDLE`` itself only when it trusts the
+    environment, which it must not do with a connect address (proxies).
+    """
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or None
+
+
 def tls_name(host: str) -> str:
     """The name a certificate must carry for ``host`` (a Host header value): without its port."""
     if host.startswith("["):
@@ -149,7 +159,7 @@ class SyncTransport:
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        session.verify = self.config.verify
+        session.verify = (env_ca_bundle() or True) if self.config.verify is True else self.config.verify
         session.headers["User-Agent"] = USER_AGENT
         # Proxies from the environment would bypass the connect-address override.
         session.trust_env = self.endpoint.connect_address is None
