@@ -11,15 +11,12 @@ accepted, which is the number of attempts whatever the client believes.
 from __future__ import annotations
 
 import pytest
-from urllib3.exceptions import InsecureRequestWarning
 
-from cos_provider.client.errors import CosTransportError, CosValidationError
-from cos_provider.client.transport import TransportConfig
+from cos_provider.client.errors import CosTransportError
 from cos_provider.emulator import CosEmulator
 from cos_provider.emulator.tls import ConnectionStats
-from cos_provider.hooks.connection import ConnectionSettings
 from cos_provider.hooks.cos import CosHook
-from tests.conftest import DST_BUCKET, REGION, SRC_BUCKET, connection_json
+from tests.conftest import DST_BUCKET, SRC_BUCKET, connection_json
 from tests.tls.conftest import Pki
 from tests.tls.support import run_calls, vhost
 
@@ -68,46 +65,3 @@ def test_the_hook_reports_a_wrong_ca_from_the_connection_once(
         CosHook("cos_wrong_ca").copy_object(f"cos://{SRC_BUCKET}/a.txt", f"cos://{DST_BUCKET}/a.txt")
     assert_refused_once(tls, cos)
     assert cos.head(DST_BUCKET, "a.txt") is None
-
-
-def test_verify_false_skips_the_check(cos: CosEmulator, tls: ConnectionStats) -> None:
-    """``verify`` = false still speaks TLS (the server offers nothing else), unchecked."""
-    cos.put_object(SRC_BUCKET, "k", b"xyz")
-    with pytest.warns(InsecureRequestWarning):  # urllib3 says so on every request; so be it
-        (head,) = run_calls("sync", cos.address, False, [("head_object", (SRC_BUCKET, "k"), {})])
-    assert head.size == 3
-    assert tls.wait_settled()
-    assert tls.snapshot()["tls_handshakes"] == 1
-
-
-# ---------------------------------------------------------------- verify as a setting
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(True, True), ("true", True), ("ON", True), (False, False), ("false", False), ("0", False)],
-)
-def test_verify_words_are_booleans(value: object, expected: bool) -> None:
-    settings = ConnectionSettings.resolve("AKID", "key", {"region": REGION, "verify": value}, {})
-    assert settings.transport.verify is expected
-
-
-def test_verify_path_is_a_ca_bundle(pki: Pki) -> None:
-    settings = ConnectionSettings.resolve(
-        "AKID", "key", {"region": REGION, "verify": f" {pki.ca.ca_file} "}, {}
-    )
-    assert settings.transport.verify == str(pki.ca.ca_file)
-
-
-def test_a_missing_ca_bundle_is_refused_before_any_request(
-    cos: CosEmulator, pki: Pki, tls: ConnectionStats, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    missing = str(pki.directory / "no-such-ca.pem")
-    monkeypatch.setenv("AIRFLOW_CONN_COS_MISSING_CA", connection_json(cos.address, verify=missing))
-    with pytest.raises(CosValidationError) as info:
-        CosHook("cos_missing_ca").copy_object(f"cos://{SRC_BUCKET}/a.txt", f"cos://{DST_BUCKET}/a.txt")
-    assert info.value.field == "verify"
-    assert missing in str(info.value) and "does not exist" in str(info.value)
-    with pytest.raises(CosValidationError, match="verify"):
-        TransportConfig(verify=missing)
-    assert tls.snapshot()["accepted"] == 0
