@@ -35,9 +35,9 @@ def _as_bool(value: Any, field: str) -> bool:
 def _as_verify(value: Any) -> bool | str:
     """``verify``: a boolean (or a boolean word), else the path of a CA bundle.
 
-    The path must exist (checked by :class:`TransportConfig`, so a typo is
-    refused before any request, naming ``verify``); ``~`` is expanded, since
-    a path typed into a form is the one place it would be written so.
+    Any other word is a path: the path must exist (checked by
+    :class:`TransportConfig`, so a typo is refused before any request,
+    naming ``verify``). ``~`` is expanded, as a shell would have done.
     """
     if isinstance(value, bool):
         return value
