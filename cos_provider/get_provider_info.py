@@ -86,6 +86,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "verify": {
         "label": "Verify TLS",
+        "description": "Check the server's certificate (default on). For a private CA, set the extra 'verify' to the path of its CA bundle (a PEM file or directory on the workers and triggerer) instead of true/false.",
         "schema": {"type": ["boolean", "null"], "default": True},
     },
 }

@@ -28,6 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -46,7 +47,15 @@ from cos_provider.client.protocol import (
     decode_header_value,
     prepare,
 )
-from cos_provider.client.transport import USER_AGENT, TransportConfig, finish, no_answer, region_of
+from cos_provider.client.transport import (
+    USER_AGENT,
+    TransportConfig,
+    env_ca_bundle,
+    finish,
+    no_answer,
+    region_of,
+    tls_name,
+)
 
 T = TypeVar("T")
 
@@ -74,7 +83,7 @@ def ssl_context(verify: bool | str) -> ssl.SSLContext:
         if os.path.isdir(verify):
             return ssl.create_default_context(capath=verify)
         return ssl.create_default_context(cafile=verify)
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    bundle = env_ca_bundle()
     if bundle:
         return ssl.create_default_context(cafile=bundle)
     import certifi
@@ -82,8 +91,25 @@ def ssl_context(verify: bool | str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+class _Pool:
+    """The ``httpx.AsyncClient`` shards that carry one virtual host's requests (or every host's)."""
+
+    def __init__(self, clients: list[httpx.AsyncClient]) -> None:
+        self.clients = clients
+        self.busy = [0] * len(clients)
+
+
 class AsyncTransport:
-    """Sends :class:`Call` objects with retries over a few pooled ``httpx.AsyncClient`` shards."""
+    """Sends :class:`Call` objects with retries over a few pooled ``httpx.AsyncClient`` shards.
+
+    With an ``https`` connect address, the certificate is verified against
+    each request's virtual host (its ``Host``, sent as SNI), not against the
+    connect address, as :class:`~cos_provider.client.transport.VirtualHostTLSAdapter`
+    does for the sync transport. httpcore pools connections by TCP
+    destination only, so it would carry a request for one bucket's host over
+    a connection verified for another's; each virtual host therefore gets
+    shards of its own in that mode.
+    """
 
     def __init__(
         self,
@@ -104,58 +130,81 @@ class AsyncTransport:
         # into shards of at most SHARD_CONNECTIONS, and requests beyond the
         # pool wait on a semaphore (a cheap FIFO) and then take the least busy
         # shard, which therefore always has a free connection.
-        shards = -(-connections // SHARD_CONNECTIONS)
-        per_shard = -(-connections // shards)
+        self._shards = -(-connections // SHARD_CONNECTIONS)
+        self._per_shard = -(-connections // self._shards)
         self._gate = asyncio.Semaphore(connections)
-        self._busy = [0] * shards
-        self._shards = [
-            httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard),
-                timeout=httpx.Timeout(
-                    self.config.read_timeout, connect=self.config.connect_timeout, pool=None
-                ),
-                verify=ssl_context(self.config.verify),
-                # Proxies from the environment would bypass the connect-address override.
-                trust_env=self.endpoint.connect_address is None,
-                follow_redirects=False,
-                headers={"User-Agent": USER_AGENT},
-            )
-            for _ in range(shards)
-        ]
+        # Proxies from the environment would bypass the connect-address override.
+        self._trust_env = self.endpoint.connect_address is None
+        self._tls_by_host = urlsplit(self.endpoint.connect_address or "").scheme == "https"
+        self._pools: dict[str, _Pool] = {} if self._tls_by_host else {"": self._new_pool()}
+        self._closed = False
+
+    def _new_pool(self) -> _Pool:
+        per_shard = self._per_shard
+        return _Pool(
+            [
+                httpx.AsyncClient(
+                    limits=httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard),
+                    timeout=httpx.Timeout(
+                        self.config.read_timeout, connect=self.config.connect_timeout, pool=None
+                    ),
+                    verify=ssl_context(self.config.verify),
+                    trust_env=self._trust_env,
+                    follow_redirects=False,
+                    headers={"User-Agent": USER_AGENT},
+                )
+                for _ in range(self._shards)
+            ]
+        )
+
+    def _pool_for(self, host: str) -> _Pool:
+        if self._closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        key = tls_name(host) if self._tls_by_host else ""
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = self._new_pool()
+        return pool
 
     @property
     def closed(self) -> bool:
-        return all(shard.is_closed for shard in self._shards)
+        return self._closed
 
     @property
     def trust_env(self) -> bool:
         """Whether proxy settings from the environment apply (never with a connect address).
 
-        Only tests read it; it exposes the httpx setting the shards share,
+        Only tests read it; it is the httpx setting every shard is built with,
         which they could otherwise reach only through private state.
         """
-        return self._shards[0].trust_env
+        return self._trust_env
 
     async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
+        self._closed = True
+        for pool in self._pools.values():
+            for shard in pool.clients:
+                await shard.aclose()
 
     async def _send(self, prepared: PreparedRequest, timeout: httpx.Timeout) -> httpx.Response:
+        host = prepared.headers.get("Host", "")
+        pool = self._pool_for(host)
+        extensions = {"sni_hostname": tls_name(host)} if self._tls_by_host else None
         async with self._gate:
-            index = min(range(len(self._busy)), key=self._busy.__getitem__)
-            self._busy[index] += 1
+            index = min(range(len(pool.busy)), key=pool.busy.__getitem__)
+            pool.busy[index] += 1
             try:
                 # httpx keeps the URL's escapes as they are (``%2E`` stays), and takes
                 # header values as bytes: the UTF-8 that was signed.
-                return await self._shards[index].request(
+                return await pool.clients[index].request(
                     prepared.method,
                     prepared.url,
                     headers=[(n.encode("ascii"), v) for n, v in prepared.wire_headers().items()],
                     content=prepared.body or None,
                     timeout=timeout,
+                    extensions=extensions,
                 )
             finally:
-                self._busy[index] -= 1
+                pool.busy[index] -= 1
 
     async def execute(self, call: Call[T]) -> T:
         async for attempt in self.config.retry.async_retrying():
@@ -174,7 +223,10 @@ class AsyncTransport:
         except httpx.RequestError as exc:
             timed_out = isinstance(exc, httpx.TimeoutException)
             region = region_of(request, self.endpoint)
-            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out, region=region) from exc
+            host = prepared.headers.get("Host", "")
+            raise no_answer(
+                request, prepared.url, attempt, exc, timed_out=timed_out, region=region, host=host
+            ) from exc
         headers = Headers((n.decode("latin-1"), decode_header_value(v)) for n, v in resp.headers.raw)
         response = RawResponse(resp.status_code, headers, resp.content)
         elapsed = time.monotonic() - started

@@ -8,6 +8,7 @@ jitter, and tenacity has a sync and an async driver over the same policy.
 from __future__ import annotations
 
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,29 @@ from cos_provider.client.errors import CosError, CosServiceError, CosTransportEr
 log = logging.getLogger(__name__)
 
 
+def certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error behind ``exc``, if that is what failed.
+
+    ``requests`` and ``httpx`` each wrap the ``ssl`` error in their own
+    exceptions (``requests`` twice, through urllib3's ``MaxRetryError``), so
+    this follows causes, contexts, ``reason`` attributes and exception
+    arguments until it finds one. Hostname mismatches are verification errors
+    too (``ssl.CertificateError`` is the same class).
+    """
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        todo.extend(e for e in linked if isinstance(e, BaseException))
+    return None
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter.
@@ -26,7 +50,10 @@ class RetryPolicy:
     ``[0, min(max_delay, base_delay * 2**n)]``. Retried: 5xx, 429,
     ``SlowDown``/``InternalError``/``ServiceUnavailable`` whatever the status
     (COS can put them in a 200 body), connection errors and read timeouts.
-    Never retried: any other 4xx, which retrying cannot fix.
+    Never retried: any other 4xx, which retrying cannot fix, and a server
+    certificate that failed verification: neither the certificate nor the
+    trusted CAs change between attempts, so a retry would only fail again
+    after the backoff (and hide the cause behind a longer wait).
     """
 
     max_attempts: int = 5
@@ -42,7 +69,7 @@ class RetryPolicy:
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:
         if isinstance(exc, CosTransportError):
-            return True
+            return certificate_failure(exc) is None
         if isinstance(exc, CosServiceError):
             return exc.is_transient
         return False

@@ -9,17 +9,24 @@ library alone.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
-from cos_provider.client.errors import CosError, CosResponseError, CosTransportError, error_from_response
+from cos_provider.client.errors import (
+    CosError,
+    CosResponseError,
+    CosTransportError,
+    CosValidationError,
+    error_from_response,
+)
 from cos_provider.client.protocol import (
     Call,
     CosRequest,
@@ -29,7 +36,7 @@ from cos_provider.client.protocol import (
     decode_header_value,
     prepare,
 )
-from cos_provider.client.retry import RetryPolicy
+from cos_provider.client.retry import RetryPolicy, certificate_failure
 
 T = TypeVar("T")
 log = logging.getLogger("cos_provider.client")
@@ -39,11 +46,39 @@ USER_AGENT = "airflow-provider-tencent-cos"
 
 @dataclass(frozen=True)
 class TransportConfig:
+    """How to talk to COS. ``verify``: ``True`` (the default CA bundle), ``False``
+    (no certificate check), or the path of a CA bundle file or directory,
+    which must exist: a typo fails here, not as a TLS error on every request."""
+
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     verify: bool | str = True
     pool_size: int = 16
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.verify, str) and not os.path.exists(self.verify):
+            raise CosValidationError(
+                "verify",
+                f"must be true, false or the path of a CA bundle; {self.verify!r} does not exist",
+            )
+
+
+def env_ca_bundle() -> str | None:
+    """The CA bundle the environment names for ``verify=True``: ``REQUESTS_CA_BUNDLE``, else ``SSL_CERT_FILE``.
+
+    Read by both transports, so they trust the same CAs in every mode:
+    requests reads ``REQUESTS_CA_BUNDLE`` itself only when it trusts the
+    environment, which it must not do with a connect address (proxies).
+    """
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or None
+
+
+def tls_name(host: str) -> str:
+    """The name a certificate must carry for ``host`` (a Host header value): without its port."""
+    if host.startswith("["):
+        return host[1 : host.find("]")]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def region_of(request: CosRequest, endpoint: Endpoint) -> str:
@@ -52,17 +87,61 @@ def region_of(request: CosRequest, endpoint: Endpoint) -> str:
 
 
 def no_answer(
-    request: CosRequest, url: str, attempt: int, exc: Exception, *, timed_out: bool, region: str = ""
+    request: CosRequest,
+    url: str,
+    attempt: int,
+    exc: Exception,
+    *,
+    timed_out: bool,
+    region: str = "",
+    host: str = "",
 ) -> CosTransportError:
-    """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed."""
-    kind = "timed out" if timed_out else "connection failed"
-    error = CosTransportError(
-        f"COS {request.describe()} {kind}: {type(exc).__name__}",
-        method=request.method,
-        url=url,
-        attempts=attempt,
-    )
+    """The error of an attempt that got no HTTP answer, worded alike whichever HTTP library failed.
+
+    A certificate that failed verification says so, with the name that was
+    verified (``host``, the virtual host) and OpenSSL's reason: the fix is a
+    setting (``verify``), which the bare library error would not suggest.
+    """
+    cert = certificate_failure(exc)
+    if cert is not None:
+        reason = (cert.verify_message or str(cert)).rstrip(".")
+        message = (
+            f"COS {request.describe()}: TLS certificate verification failed for host "
+            f"{tls_name(host) or url}: {reason}. Check the connection's 'verify' "
+            "(true, false, or the path of a CA bundle that signed the server's certificate)"
+        )
+    else:
+        kind = "timed out" if timed_out else "connection failed"
+        message = f"COS {request.describe()} {kind}: {type(exc).__name__}"
+    error = CosTransportError(message, method=request.method, url=url, attempts=attempt)
     return error.during(request.describe(), attempt, target=request.target(), region=region)
+
+
+class VirtualHostTLSAdapter(HTTPAdapter):
+    """Verifies a connect address's certificate against the request's virtual host.
+
+    With a connect address the URL names the TCP destination
+    (``https://10.0.0.5:443``) and the ``Host`` header the bucket
+    (``b-125….cos.ap-beijing.myqcloud.com``). urllib3 would send no SNI to an
+    IP address and check the certificate against the IP: any certificate
+    issued for that IP would pass, and COS's own (issued for
+    ``*.cos.<region>.myqcloud.com``) would fail. So the pool of each request
+    is keyed by, and verifies (SNI and hostname), the name in its ``Host``
+    header, as if the bucket's domain had resolved to the connect address.
+    Connections are never shared between virtual hosts, each having been
+    verified for its own name.
+    """
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[Any, Any]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        kwargs: dict[str, Any] = dict(pool_kwargs)
+        host = request.headers.get("Host")
+        if host_params.get("scheme") == "https" and host:
+            # urllib3 sends it as SNI and checks the certificate against it; it is part of the pool key.
+            kwargs["server_hostname"] = tls_name(str(host))
+        return host_params, kwargs
 
 
 def finish(
@@ -130,12 +209,13 @@ class SyncTransport:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
-        adapter = HTTPAdapter(
+        adapter_class = VirtualHostTLSAdapter if self.endpoint.connect_address else HTTPAdapter
+        adapter = adapter_class(
             pool_connections=4, pool_maxsize=max(1, self.config.pool_size), max_retries=0, pool_block=False
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        session.verify = self.config.verify
+        session.verify = (env_ca_bundle() or True) if self.config.verify is True else self.config.verify
         session.headers["User-Agent"] = USER_AGENT
         # Proxies from the environment would bypass the connect-address override.
         session.trust_env = self.endpoint.connect_address is None
@@ -161,7 +241,10 @@ class SyncTransport:
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
             region = region_of(request, self.endpoint)
-            raise no_answer(request, prepared.url, attempt, exc, timed_out=timed_out, region=region) from exc
+            host = prepared.headers.get("Host", "")
+            raise no_answer(
+                request, prepared.url, attempt, exc, timed_out=timed_out, region=region, host=host
+            ) from exc
         # http.client decoded every header as latin-1 (lossless): back to the raw bytes, then UTF-8.
         headers = Headers((n, decode_header_value(v.encode("latin-1"))) for n, v in resp.headers.items())
         response = RawResponse(resp.status_code, headers, body)

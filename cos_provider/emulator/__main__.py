@@ -1,7 +1,8 @@
 """``python -m cos_provider.emulator``: run the emulator until SIGINT/SIGTERM.
 
 Prints exactly one line on stdout when it is ready to serve,
-``COS emulator ready at http://HOST:PORT``, and exits 0 when interrupted;
+``COS emulator ready at http://HOST:PORT`` (``https://`` with ``--tls-cert``),
+and exits 0 when interrupted;
 :func:`~cos_provider.emulator.process.start_emulator_process` starts it and
 waits for that line.
 Without any credential it uses ``AKIDLOCALEMULATOR`` / ``local-emulator-secret``
@@ -21,6 +22,7 @@ from cos_provider.client import limits
 from cos_provider.emulator.emulator import CosEmulator
 from cos_provider.emulator.faults import parse_cli_fault
 from cos_provider.emulator.process import READY_PREFIX
+from cos_provider.emulator.tls import server_context
 
 DEFAULT_SECRET_ID = "AKIDLOCALEMULATOR"
 DEFAULT_SECRET_KEY = "local-emulator-secret"
@@ -50,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-single-copy-limit", action="store_true", help="let PUT Object - Copy take sources above 5 GB"
     )
+    p.add_argument(
+        "--tls-cert", metavar="PEM", help="serve HTTPS only, with this certificate (and chain) in PEM"
+    )
+    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert (if not in that file)")
     return p
 
 
@@ -66,6 +72,14 @@ def build(args: argparse.Namespace) -> CosEmulator:
     if not credentials and not temporary:
         credentials = {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY}
         print(f"no credentials given: using {DEFAULT_SECRET_ID} / {DEFAULT_SECRET_KEY}", file=sys.stderr)
+    if args.tls_key and not args.tls_cert:
+        raise SystemExit("--tls-key needs --tls-cert")
+    ssl_context = None
+    if args.tls_cert:
+        try:
+            ssl_context = server_context(args.tls_cert, args.tls_key)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise SystemExit(f"--tls-cert/--tls-key: cannot load them: {exc}") from exc
     emu = CosEmulator(
         host=args.host,
         port=args.port,
@@ -76,6 +90,7 @@ def build(args: argparse.Namespace) -> CosEmulator:
         aggregate_bandwidth=args.aggregate_bandwidth,
         auth_error_style=args.auth_error_style,
         single_copy_limit=None if args.no_single_copy_limit else limits.MAX_SINGLE_COPY_SIZE,
+        ssl_context=ssl_context,
     )
     for spec in args.bucket:
         parts = spec.split(":")

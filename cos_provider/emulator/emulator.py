@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from cos_provider.emulator.faults import FaultBook, FaultRule
 from cos_provider.emulator.model import ModelSettings, PerformanceModel
 from cos_provider.emulator.server import EmulatorHTTPServer, serve_in_thread
 from cos_provider.emulator.store import ObjectAttrs, Store
+from cos_provider.emulator.tls import ConnectionStats
 
 
 class _Unset:
@@ -34,8 +36,9 @@ class CosEmulator:
     ``credentials`` maps SecretId -> SecretKey; ``temporary_credentials`` maps
     an STS SecretId -> (SecretKey, token) and such ids must send the token.
     ``single_copy_limit`` is the largest source PUT Object - Copy accepts
-    (``None`` = no limit). Everything else is documented in the package
-    docstring.
+    (``None`` = no limit). ``ssl_context`` (see :func:`.tls.server_context`)
+    makes the port speak HTTPS only, and :attr:`address` an ``https://`` URL.
+    Everything else is documented in the package docstring.
     """
 
     def __init__(
@@ -50,8 +53,10 @@ class CosEmulator:
         auth_error_style: str = "code",
         single_copy_limit: int | None = limits.MAX_SINGLE_COPY_SIZE,
         owner_uin: str = "100000000001",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.ssl_context = ssl_context
         self._requested_port = port
         self.store = Store()
         self.faults_book = FaultBook()
@@ -73,7 +78,9 @@ class CosEmulator:
         if self._server is not None:
             return self
         began = time.perf_counter()
-        self._server = EmulatorHTTPServer((self.host, self._requested_port), self.core, self)
+        self._server = EmulatorHTTPServer(
+            (self.host, self._requested_port), self.core, self, ssl_context=self.ssl_context
+        )
         self._thread = serve_in_thread(self._server)
         self.startup_seconds = time.perf_counter() - began
         return self
@@ -106,7 +113,15 @@ class CosEmulator:
     @property
     def address(self) -> str:
         host = self.host if ":" not in self.host else f"[{self.host}]"
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def connection_stats(self) -> ConnectionStats:
+        """Accepted connections and TLS handshakes (also under ``connections`` in :meth:`counters`)."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return self._server.connection_stats
 
     # -- direct state access (no HTTP) -------------------------------------------
 
@@ -225,6 +240,8 @@ class CosEmulator:
         snap = self.core.counters.snapshot()
         snap["live_uploads"] = self.store.live_uploads()
         snap["faults_injected"] = self.faults_book.injected_counts()
+        if self._server is not None:
+            snap["connections"] = self._server.connection_stats.snapshot()
         return snap
 
     def live_uploads(self, bucket: str | None = None) -> int:
@@ -267,3 +284,5 @@ class CosEmulator:
         self.store.reset()
         self.faults_book.reset()
         self.core.counters.reset()
+        if self._server is not None:
+            self._server.connection_stats.reset()

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 READY_PREFIX = "COS emulator ready at "
-"""Followed by ``http://HOST:PORT``: the CLI's only line on stdout."""
+"""Followed by ``http://HOST:PORT`` (``https://`` with ``--tls-cert``): the CLI's only line on stdout."""
 
 
 class EmulatorProcess:
@@ -69,18 +69,26 @@ def start_emulator_process(
     python: str | Path = sys.executable,
     cwd: str | Path | None = None,
     new_session: bool = False,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
 ) -> EmulatorProcess:
     """Start the CLI with ``args`` and return once it is ready to serve.
 
-    A free port is picked unless ``args`` give ``--port``. ``python`` is the
+    A free port is picked unless ``args`` give ``--port``. ``tls_cert`` and
+    ``tls_key`` are ``--tls-cert``/``--tls-key``: the child serves HTTPS only,
+    and ``.address`` is then an ``https://`` URL. ``python`` is the
     interpreter to run it with (one that can import this package);
     ``new_session`` puts it in a process group of its own, which
     :meth:`EmulatorProcess.stop` then signals as a whole, so a terminal's
     Ctrl-C reaches only the caller. Raises :class:`RuntimeError` (after
     stopping the process) if the first line is not the ready line.
     """
+    tls = [
+        *(["--tls-cert", str(tls_cert)] if tls_cert else []),
+        *(["--tls-key", str(tls_key)] if tls_key else []),
+    ]
     proc = subprocess.Popen(
-        [str(python), "-m", "cos_provider.emulator", "--port", "0", *args],
+        [str(python), "-m", "cos_provider.emulator", "--port", "0", *args, *tls],
         stdout=subprocess.PIPE,
         text=True,
         cwd=cwd,

@@ -26,6 +26,9 @@ was signed would be a guess, and no COS client sends them.
 
 ``/_emulator/...`` requests without a COS signature go to the admin API (see
 :mod:`.admin`), only from loopback addresses, whatever the Host.
+
+With an ``ssl_context`` the port speaks HTTPS only (see :mod:`.tls`): sockets
+are wrapped when accepted, and the handshake runs in the connection's thread.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import os
 import secrets
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -56,6 +60,7 @@ from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
 from cos_provider.emulator.faults import GARBAGE_BODY, Fault
+from cos_provider.emulator.tls import SNI_ATTRIBUTE, ConnectionStats, record_sni
 from cos_provider.emulator.wire import Request, Response, http_date, raw_header_value
 
 if TYPE_CHECKING:
@@ -384,6 +389,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
             core.counters.record(operation, resp.status)
             core.counters.leave()
             counted = True
+            self.server.connection_stats.notify()
             self._send(resp, request_id)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
@@ -391,6 +397,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
             if not counted:
                 core.counters.leave()
                 core.counters.record(operation, 599)
+                self.server.connection_stats.notify()
 
     # -- writing -------------------------------------------------------------
 
@@ -506,9 +513,22 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], core: Core, emulator: CosEmulator) -> None:
+    handshake_timeout = 30.0
+    """Seconds a client gets to finish its TLS handshake."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        core: Core,
+        emulator: CosEmulator,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.core = core
         self.emulator = emulator
+        self.ssl_context = ssl_context
+        if ssl_context is not None:
+            record_sni(ssl_context)
+        self.connection_stats = ConnectionStats()
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         if ":" in address[0]:
@@ -520,6 +540,31 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name = str(self.server_address[0])
         self.server_port = int(self.server_address[1])
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, client_address = super().get_request()
+        self.connection_stats.on_accept(self.ssl_context is not None)
+        if self.ssl_context is None:
+            return sock, client_address
+        try:
+            # No I/O here: the handshake runs in the connection's thread (finish_request).
+            tls_sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        except OSError as exc:
+            self.connection_stats.on_handshake(None, exc)
+            sock.close()
+            raise
+        return tls_sock, client_address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if isinstance(request, ssl.SSLSocket):
+            try:
+                request.settimeout(self.handshake_timeout)
+                request.do_handshake()
+            except OSError as exc:  # the client refused our certificate, spoke plain HTTP, went away...
+                self.connection_stats.on_handshake(getattr(request, SNI_ATTRIBUTE, None), exc)
+                return
+            self.connection_stats.on_handshake(getattr(request, SNI_ATTRIBUTE, None), None)
+        super().finish_request(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:

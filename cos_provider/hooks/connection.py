@@ -7,6 +7,7 @@ sync and async paths and can be tested without Airflow's connection store.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,21 @@ def _as_bool(value: Any, field: str) -> bool:
     if text in ("false", "0", "no", "off"):
         return False
     raise CosValidationError(field, f"must be true or false, got {value!r}")
+
+
+def _as_verify(value: Any) -> bool | str:
+    """``verify``: a boolean (or a boolean word), else the path of a CA bundle.
+
+    Any other word is a path: the path must exist (checked by
+    :class:`TransportConfig`, so a typo is refused before any request,
+    naming ``verify``). ``~`` is expanded, as a shell would have done.
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+        return _as_bool(text, "verify")
+    return os.path.expanduser(text)
 
 
 def _as_number(value: Any, field: str, kind: type = float) -> Any:
@@ -102,7 +118,7 @@ class ConnectionSettings:
         transport = TransportConfig(
             connect_timeout=_as_number(get("connect_timeout", defaults.connect_timeout), "connect_timeout"),
             read_timeout=_as_number(get("read_timeout", defaults.read_timeout), "read_timeout"),
-            verify=_as_bool(get("verify", True), "verify"),
+            verify=_as_verify(get("verify", True)),
             pool_size=_as_number(get("pool_size", defaults.pool_size), "pool_size", int),
             retry=RetryPolicy(
                 max_attempts=_as_number(
