@@ -138,9 +138,11 @@ class VirtualHostTLSAdapter(HTTPAdapter):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         kwargs: dict[str, Any] = dict(pool_kwargs)
         host = request.headers.get("Host")
+        if isinstance(host, bytes):  # header values go out as the bytes that were signed
+            host = host.decode("ascii")
         if host_params.get("scheme") == "https" and host:
             # urllib3 sends it as SNI and checks the certificate against it; it is part of the pool key.
-            kwargs["server_hostname"] = tls_name(str(host))
+            kwargs["server_hostname"] = tls_name(host)
         return host_params, kwargs
 
 
