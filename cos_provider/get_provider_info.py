@@ -88,6 +88,16 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Verify TLS",
         "schema": {"type": ["boolean", "null"], "default": True},
     },
+    "sse_customer_key": {
+        "label": "SSE-C key (destination)",
+        "description": "Base64 of a 32-byte key: copies through this connection encrypt their destination with it (SSE-C; needs https).",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "source_sse_customer_key": {
+        "label": "SSE-C key (source)",
+        "description": "Base64 of the 32-byte key copies through this connection read SSE-C sources with.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
 }
 
 

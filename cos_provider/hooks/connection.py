@@ -13,6 +13,7 @@ from typing import Any
 
 from cos_provider.client.client import CosClient
 from cos_provider.client.credentials import Credentials
+from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.endpoints import DOMAIN_MYQCLOUD, Endpoint
 from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
 from cos_provider.client.explain import explain_service_error
@@ -51,6 +52,10 @@ class ConnectionSettings:
     transport: TransportConfig
     app_id: str | None
     bucket: str | None
+    sse_customer_key: CustomerKey | None = None
+    """SSE-C key copies through this connection encrypt their destination with (extra ``sse_customer_key``)."""
+    source_sse_customer_key: CustomerKey | None = None
+    """SSE-C key they read sources with (extra ``source_sse_customer_key``)."""
 
     @classmethod
     def resolve(
@@ -113,7 +118,19 @@ class ConnectionSettings:
             ),
         )
         app_id = get("app_id")
-        return cls(credentials, endpoint, transport, str(app_id) if app_id else None, get("bucket"))
+        keys = {
+            name: CustomerKey.parse(get(name), f"connection {conn_id!r} extra {name}")
+            for name in ("sse_customer_key", "source_sse_customer_key")
+        }
+        return cls(
+            credentials,
+            endpoint,
+            transport,
+            str(app_id) if app_id else None,
+            get("bucket"),
+            sse_customer_key=keys["sse_customer_key"],
+            source_sse_customer_key=keys["source_sse_customer_key"],
+        )
 
 
 def check_connection(settings: ConnectionSettings, client: CosClient) -> tuple[bool, str]:
