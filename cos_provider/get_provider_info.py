@@ -89,6 +89,16 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Check the server's certificate (default on). For a private CA, set the extra 'verify' to the path of its CA bundle (a PEM file or directory on the workers and triggerer) instead of true/false.",
         "schema": {"type": ["boolean", "null"], "default": True},
     },
+    "sse_customer_key": {
+        "label": "SSE-C key (destination)",
+        "description": "Base64 of a 32-byte key: copies through this connection encrypt their destination with it (SSE-C; needs https).",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "source_sse_customer_key": {
+        "label": "SSE-C key (source)",
+        "description": "Base64 of the 32-byte key copies through this connection read SSE-C sources with.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
 }
 
 

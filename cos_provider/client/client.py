@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from cos_provider.client import operations as ops
 from cos_provider.client.credentials import Credentials
+from cos_provider.client.encryption import NO_KEYS, CustomerKey, CustomerKeys, require_https
 from cos_provider.client.endpoints import Endpoint, full_bucket_name, validate_app_id
 from cos_provider.client.models import (
     BucketInfo,
@@ -138,9 +139,22 @@ class CosClient(BucketNaming):
     # -- objects
 
     def head_object(
-        self, bucket: str, key: str, version_id: str | None = None, region: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        region: str | None = None,
+        *,
+        customer_key: CustomerKey | None = None,
     ) -> ObjectInfo:
-        return self.execute(ops.head_object(self.ref(bucket, key, version_id, region)))
+        """HEAD; ``customer_key`` for an SSE-C object (sent over HTTPS only)."""
+        if customer_key is not None:
+            require_https(self.endpoint, "sse_customer_key")
+        return self.execute(ops.head_object(self.ref(bucket, key, version_id, region), customer_key))
+
+    def get_object_tagging(self, ref: ObjectRef) -> list[tuple[str, str]]:
+        """The tags of ``ref`` (one version, if it names one), in order."""
+        return self.execute(ops.get_object_tagging(ref))
 
     def get_object(
         self,
@@ -178,8 +192,13 @@ class CosClient(BucketNaming):
         metadata_directive: str = "Copy",
         attributes: ObjectAttributes | None = None,
         conditions: CopyConditions | None = None,
+        tagging_directive: str | None = None,
+        forbid_overwrite: bool = False,
+        keys: CustomerKeys = NO_KEYS,
     ) -> CopyResult:
         """PUT Object - Copy; a 200 whose body is ``<Error>`` raises."""
+        if keys:
+            require_https(self.endpoint, keys.field())
         return self.execute(
             ops.copy_object(
                 source,
@@ -188,13 +207,27 @@ class CosClient(BucketNaming):
                 metadata_directive=metadata_directive,
                 attributes=attributes,
                 conditions=conditions,
+                tagging_directive=tagging_directive,
+                forbid_overwrite=forbid_overwrite,
+                keys=keys,
             )
         )
 
     def initiate_multipart_upload(
-        self, dest: ObjectRef, attributes: ObjectAttributes | None = None
+        self,
+        dest: ObjectRef,
+        attributes: ObjectAttributes | None = None,
+        *,
+        forbid_overwrite: bool = False,
+        customer_key: CustomerKey | None = None,
     ) -> InitiateResult:
-        return self.execute(ops.initiate_multipart_upload(dest, attributes))
+        if customer_key is not None:
+            require_https(self.endpoint, "sse_customer_key")
+        return self.execute(
+            ops.initiate_multipart_upload(
+                dest, attributes, forbid_overwrite=forbid_overwrite, customer_key=customer_key
+            )
+        )
 
     def upload_part_copy(
         self,
@@ -205,9 +238,14 @@ class CosClient(BucketNaming):
         first: int | None = None,
         last: int | None = None,
         conditions: CopyConditions | None = None,
+        keys: CustomerKeys = NO_KEYS,
     ) -> PartCopyResult:
+        if keys:
+            require_https(self.endpoint, keys.field())
         return self.execute(
-            ops.upload_part_copy(source, dest, self.endpoint, upload_id, part_number, first, last, conditions)
+            ops.upload_part_copy(
+                source, dest, self.endpoint, upload_id, part_number, first, last, conditions, keys
+            )
         )
 
     def complete_multipart_upload(
@@ -216,8 +254,14 @@ class CosClient(BucketNaming):
         upload_id: str,
         parts: Iterable[tuple[int, str]],
         read_timeout: float | None = None,
+        *,
+        forbid_overwrite: bool = False,
     ) -> CompleteResult:
-        return self.execute(ops.complete_multipart_upload(dest, upload_id, parts, read_timeout))
+        return self.execute(
+            ops.complete_multipart_upload(
+                dest, upload_id, parts, read_timeout, forbid_overwrite=forbid_overwrite
+            )
+        )
 
     def abort_multipart_upload(self, dest: ObjectRef, upload_id: str) -> str:
         return self.execute(ops.abort_multipart_upload(dest, upload_id))

@@ -28,6 +28,12 @@ MAX_KEY_BYTES: Final = 850
 MAX_META_VALUE_BYTES: Final = 2 * KiB
 MAX_META_TOTAL_BYTES: Final = 4 * KiB
 MAX_TAGS: Final = 10
+MAX_TAG_KEY_CHARS: Final = 128
+"""Tag keys are 1-128 characters (PUT Object tagging, doc 436/35709; the overview page says 127)."""
+MAX_TAG_VALUE_CHARS: Final = 256
+"""Tag values are 0-256 characters (doc 436/35709; the overview page says 1-255)."""
+TAG_PUNCTUATION: Final = frozenset(" +-=._:/@")
+"""Besides letters and digits (any script, as UTF-8), the characters a tag key or value may hold."""
 MAX_LIST_PAGE: Final = 1000
 
 STORAGE_CLASSES: Final = frozenset(
@@ -54,7 +60,13 @@ OBJECT_ACLS: Final = frozenset(
 )
 BUCKET_ACLS: Final = frozenset({"private", "public-read", "public-read-write", "authenticated-read"})
 METADATA_DIRECTIVES: Final = frozenset({"Copy", "Replaced"})
-SSE_ALGORITHMS: Final = frozenset({"AES256"})
+TAGGING_DIRECTIVES: Final = frozenset({"Copy", "Replaced"})
+SSE_KMS: Final = "cos/kms"
+SSE_ALGORITHMS: Final = frozenset({"AES256", "SM4", SSE_KMS})
+"""``x-cos-server-side-encryption``: SSE-COS (``AES256``, ``SM4``) or SSE-KMS (``cos/kms``), in COS's spelling."""
+SSE_CUSTOMER_ALGORITHM: Final = "AES256"
+"""The one algorithm SSE-C takes (``x-cos-server-side-encryption-customer-algorithm``)."""
+SSE_CUSTOMER_KEY_BYTES: Final = 32
 
 # Of the four copy-source conditions, only these pairs may be combined.
 ALLOWED_CONDITION_PAIRS: Final = frozenset(

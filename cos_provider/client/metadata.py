@@ -3,9 +3,14 @@
 COS has no "update metadata" call; a PUT copy onto itself with
 ``x-cos-metadata-directive: Replaced`` rewrites it, and resets everything the
 request does not repeat. So the change is computed against a fresh HEAD
-(merge by default, ``remove`` to drop names), the storage class and SSE are
-carried over, and the copy is pinned with If-Match to the ETag that HEAD
-read, so a concurrent writer is never silently overwritten.
+(merge by default, ``remove`` to drop names), the storage class and the
+server-side encryption (algorithm and KMS key id; HEAD does not return a KMS
+context, so none can be carried) are repeated, and the copy is pinned with
+If-Match to the ETag that HEAD read, so a concurrent writer is never
+silently overwritten. Tags are kept by COS itself on a single copy (no
+tagging directive is sent) and read and repeated by a multipart one, unless
+the change retags. An SSE-C object is read and rewritten with its key: the
+same key on both sides of the self-copy.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from typing import Any
 from cos_provider.client import limits, validation
 from cos_provider.client.copy import CopyEngine, CopyOptions
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
+from cos_provider.client.encryption import CustomerKey, CustomerKeys, key_needed, require_https
 from cos_provider.client.errors import CosServiceError, CosValidationError
 from cos_provider.client.etag import same_etag
 from cos_provider.client.models import ObjectInfo
 from cos_provider.client.operations import CONTENT_HEADERS, CopyConditions, ObjectRef
 from cos_provider.client.params import attributes, check_sizes
+from cos_provider.client.tagging import directive as tag_directive
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,9 @@ class MetadataChange:
     merge: bool
     content: Mapping[str, str | None]
     storage_class: str | None
+    tagging: str | None = None
+    """New tags (canonical header form); ``None`` keeps the object's unless ``tagging_directive``."""
+    tagging_directive: str | None = None
 
     @classmethod
     def of(
@@ -41,6 +51,8 @@ class MetadataChange:
         remove: Any = None,
         merge: Any = True,
         storage_class: Any = None,
+        tagging: Any = None,
+        tagging_directive: Any = None,
         **content: Any,
     ) -> MetadataChange:
         unknown = sorted(set(content) - set(CONTENT_HEADERS))
@@ -63,8 +75,10 @@ class MetadataChange:
         if clash:
             raise CosValidationError("remove", f"also sets {', '.join(clash)} in metadata; choose one")
         given = {name: content.get(name) for name in CONTENT_HEADERS}
-        attributes({"storage_class": storage_class, **given})
-        return cls(new_meta, removed, merge, given, storage_class)
+        checked = attributes({"storage_class": storage_class, "tagging": tagging, **given})
+        directive = tag_directive(tagging_directive, checked.tagging is not None)
+        tags = checked.tagging if isinstance(checked.tagging, str) else None  # canonical: a str or None
+        return cls(new_meta, removed, merge, given, checked.storage_class, tags, directive)
 
     def resulting_attributes(self, current: ObjectInfo) -> dict[str, Any]:
         """Content headers, metadata, storage class and SSE the object should end with."""
@@ -78,11 +92,14 @@ class MetadataChange:
         for name, value in self.content.items():
             if value is not None:
                 content[name] = value
+        kms = current.server_side_encryption == limits.SSE_KMS
         return {
             **content,
             "metadata": meta,
             "storage_class": self.storage_class or current.storage_class,
             "server_side_encryption": current.server_side_encryption,
+            "kms_key_id": current.kms_key_id if kms else None,
+            "tagging": self.tagging,
         }
 
 
@@ -91,6 +108,7 @@ def replace_metadata(
     ref: ObjectRef,
     change: MetadataChange,
     *,
+    customer_key: CustomerKey | None = None,
     if_match: str | None = None,
     multipart_threshold: int = limits.MAX_SINGLE_COPY_SIZE,
     part_size: int | None = None,
@@ -99,7 +117,15 @@ def replace_metadata(
     """Apply ``change`` to ``ref``; returns the JSON-able result (new and previous ETag, metadata...)."""
     check_sizes(multipart_threshold=multipart_threshold, part_size=part_size, concurrency=concurrency)
     client = engine.client
-    current = client.head_object(ref.bucket, ref.key, region=ref.region)
+    keys = CustomerKeys(source=customer_key, dest=customer_key)
+    if customer_key is not None:
+        require_https(client.endpoint, "sse_customer_key")
+    try:
+        current = client.head_object(ref.bucket, ref.key, region=ref.region, customer_key=customer_key)
+    except CosServiceError as exc:
+        if customer_key is None:
+            raise key_needed(exc, ref.uri(), "sse_customer_key") from exc
+        raise
     if if_match and not same_etag(if_match, current.etag):
         raise CosServiceError(
             412,
@@ -115,10 +141,12 @@ def replace_metadata(
         multipart_threshold=multipart_threshold,
         part_size=part_size,
         concurrency=concurrency,
+        tagging_directive=change.tagging_directive,
+        keys=keys,
     )
     engine.validate(ref, ref, options)
     outcome = engine.copy(ref, ref, options, source_info=current)
-    after = client.head_object(ref.bucket, ref.key, outcome.version_id, ref.region)
+    after = client.head_object(ref.bucket, ref.key, outcome.version_id, ref.region, customer_key=customer_key)
     engine.log.info(
         "Replaced metadata of %s: %s (ETag %s -> %s)", ref.uri(), after.metadata, current.etag, after.etag
     )

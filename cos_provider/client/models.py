@@ -47,6 +47,13 @@ class ObjectInfo(_AsDict):
     server_side_encryption: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
+    kms_key_id: str | None = None
+    """``x-cos-server-side-encryption-cos-kms-key-id`` of an SSE-KMS object."""
+    sse_customer_algorithm: str | None = None
+    """``AES256`` for an SSE-C object (HEAD answers it only when given the right key)."""
+    sse_customer_key_md5: str | None = None
+    tag_count: int = 0
+    """``x-cos-tagging-count``: the object's tags are read with GET Object tagging."""
 
 
 @dataclass(frozen=True)

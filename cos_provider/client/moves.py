@@ -12,17 +12,25 @@ from typing import Any
 
 from cos_provider.client.client import CosClient
 from cos_provider.client.copy import CopyOutcome
+from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosError
 from cos_provider.client.etag import same_etag
 from cos_provider.client.operations import ObjectRef
 
 
-def delete_moved_source(client: CosClient, source: ObjectRef, outcome: CopyOutcome, log: Any) -> None:
+def delete_moved_source(
+    client: CosClient,
+    source: ObjectRef,
+    outcome: CopyOutcome,
+    log: Any,
+    customer_key: CustomerKey | None = None,
+) -> None:
+    """Delete ``source`` if it is still what was copied; ``customer_key`` HEADs an SSE-C source."""
     if source.version_id:
         client.delete_object(source.bucket, source.key, source.version_id)
         log.info("Moved: deleted source version %s of %s", source.version_id, source.uri())
         return
-    current = client.head_object(source.bucket, source.key, region=source.region)
+    current = client.head_object(source.bucket, source.key, region=source.region, customer_key=customer_key)
     if not same_etag(current.etag, outcome.source_etag):
         raise CosError(
             f"{source.uri()} changed after it was copied (ETag {outcome.source_etag} -> {current.etag}); "

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from cos_provider.client import validation, xmlcodec
+from cos_provider.client import limits, tagging, validation, xmlcodec
+from cos_provider.client.encryption import NO_KEYS, CustomerKey, CustomerKeys, kms_context
 from cos_provider.client.endpoints import Endpoint, copy_source, full_bucket_name
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.etag import quote_etag
@@ -111,9 +112,12 @@ class CopyConditions:
 
 @dataclass(frozen=True)
 class ObjectAttributes:
-    """What a write sets on the new object: content headers, metadata, class, ACL, SSE.
+    """What a write sets on the new object: content headers, metadata, class, ACL, SSE, tags.
 
-    ``metadata`` holds user metadata names without the ``x-cos-meta-`` prefix.
+    ``metadata`` holds user metadata names without the ``x-cos-meta-`` prefix;
+    ``tagging`` is a dict or a ``k=v&k2=v2`` string (see :mod:`tagging`).
+    :meth:`headers` checks every field (type and COS rule) and renders it,
+    so a builder refuses a bad attribute before anything is sent.
     """
 
     content_type: str | None = None
@@ -129,16 +133,22 @@ class ObjectAttributes:
     grant_write_acp: str | None = None
     grant_full_control: str | None = None
     server_side_encryption: str | None = None
-    tagging: str | None = None
+    tagging: str | Mapping[str, str] | None = None
     grant_write: str | None = None
+    kms_key_id: str | None = None
+    kms_context: str | Mapping[str, str] | None = None
 
-    def headers(self, *, include_content: bool = True) -> dict[str, str]:
+    def headers(self, *, include_content: bool = True, include_tagging: bool = True) -> dict[str, str]:
         out: dict[str, str] = {}
         if include_content:
             for attr in CONTENT_HEADERS:
-                value = getattr(self, attr)
+                value = validation.validate_string(getattr(self, attr), attr)
                 if value is not None:
                     out[_CONTENT_HEADER_NAMES[attr]] = validation.validate_header_value(value, attr)
+            if self.metadata is not None and not isinstance(self.metadata, Mapping):
+                raise CosValidationError(
+                    "metadata", f"must be a dict of name -> value, got {type(self.metadata).__name__}"
+                )
             for name, value in validation.normalise_metadata(self.metadata).items():
                 out[f"x-cos-meta-{name}"] = value
         storage_class = validation.validate_storage_class(self.storage_class)
@@ -148,15 +158,51 @@ class ObjectAttributes:
         if acl:
             out["x-cos-acl"] = acl
         for grant in GRANTS:
-            value = getattr(self, grant)
+            value = validation.validate_grant(getattr(self, grant), grant)
             if value:
                 out["x-cos-" + grant.replace("_", "-")] = validation.validate_header_value(value, grant)
+        out.update(self.encryption_headers())
+        tags = tagging.header(self.tagging)
+        if tags is not None and include_tagging:
+            out["x-cos-tagging"] = tags
+        return out
+
+    def encryption_headers(self) -> dict[str, str]:
+        """SSE-COS / SSE-KMS headers; the KMS key id and context only make sense with ``cos/kms``."""
+        out: dict[str, str] = {}
         sse = validation.validate_sse(self.server_side_encryption)
+        key_id = validation.validate_string(self.kms_key_id, "kms_key_id")
+        context = kms_context(self.kms_context)
+        for name, given in (("kms_key_id", key_id), ("kms_context", context)):
+            if given and sse != limits.SSE_KMS:
+                raise CosValidationError(
+                    name,
+                    f"only applies with server_side_encryption={limits.SSE_KMS!r} (SSE-KMS), got {sse!r}",
+                )
         if sse:
             out["x-cos-server-side-encryption"] = sse
-        if self.tagging:
-            out["x-cos-tagging"] = validation.validate_header_value(self.tagging, "tagging")
+        if key_id:
+            out["x-cos-server-side-encryption-cos-kms-key-id"] = key_id
+        if context:
+            out["x-cos-server-side-encryption-context"] = context
         return out
+
+    @property
+    def has_tags(self) -> bool:
+        return tagging.parse(self.tagging) is not None
+
+
+def forbid_overwrite_header(forbid: bool) -> dict[str, str]:
+    """``x-cos-forbid-overwrite: true`` (PUT copy, Initiate, Complete), spelt as the SDK sends it."""
+    return {"x-cos-forbid-overwrite": "true"} if forbid else {}
+
+
+def _no_sse_c_with_sse(attributes: ObjectAttributes, keys: CustomerKeys) -> None:
+    if keys.dest is not None and attributes.server_side_encryption:
+        raise CosValidationError(
+            "sse_customer_key",
+            "cannot be combined with server_side_encryption: an object has one kind of server-side encryption",
+        )
 
 
 def _crc(headers: Mapping[str, str]) -> int | None:
@@ -268,15 +314,39 @@ def _object_info(bucket: str, key: str, r: RawResponse) -> ObjectInfo:
         server_side_encryption=h.get("x-cos-server-side-encryption"),
         metadata=metadata,
         request_id=r.request_id or None,
+        kms_key_id=h.get("x-cos-server-side-encryption-cos-kms-key-id"),
+        sse_customer_algorithm=h.get("x-cos-server-side-encryption-customer-algorithm"),
+        sse_customer_key_md5=h.get("x-cos-server-side-encryption-customer-key-MD5"),
+        tag_count=int(count) if (count := h.get("x-cos-tagging-count", "")).isdigit() else 0,
     )
 
 
-def head_object(ref: ObjectRef) -> Call[ObjectInfo]:
+def head_object(ref: ObjectRef, customer_key: CustomerKey | None = None) -> Call[ObjectInfo]:
+    """HEAD Object; an SSE-C object needs its key (COS refuses to describe it otherwise)."""
     _object_ref(ref, "object")
     params = {"versionId": ref.version_id} if ref.version_id else {}
+    headers = customer_key.headers() if customer_key else {}
     return Call(
-        CosRequest("HeadObject", "HEAD", ref.bucket, ref.key, params=params, region=ref.region),
+        CosRequest(
+            "HeadObject", "HEAD", ref.bucket, ref.key, params=params, headers=headers, region=ref.region
+        ),
         lambda r: _object_info(ref.bucket, ref.key, r),
+    )
+
+
+def get_object_tagging(ref: ObjectRef) -> Call[list[tuple[str, str]]]:
+    """GET Object tagging (``GET /<key>?tagging[&versionId=]``): the object's tags, in order.
+
+    A multipart copy needs it: Initiate starts an untagged object, so keeping
+    the source's tags (tagging directive ``Copy``) means reading them first.
+    """
+    _object_ref(ref, "object")
+    params = {"tagging": ""}
+    if ref.version_id:
+        params["versionId"] = ref.version_id
+    return Call(
+        CosRequest("GetObjectTagging", "GET", ref.bucket, ref.key, params=params, region=ref.region),
+        lambda r: xmlcodec.parse_tagging(r.body),
     )
 
 
@@ -333,9 +403,19 @@ def copy_object(
     metadata_directive: str = "Copy",
     attributes: ObjectAttributes | None = None,
     conditions: CopyConditions | None = None,
+    tagging_directive: str | None = None,
+    forbid_overwrite: bool = False,
+    keys: CustomerKeys = NO_KEYS,
 ) -> Call[CopyResult]:
     """PUT Object - Copy. With ``Copy``, content headers and metadata are not sent
-    (COS says they "cannot be specified"); with ``Replaced`` they define the object."""
+    (COS says they "cannot be specified"); with ``Replaced`` they define the object.
+
+    Tags follow ``x-cos-tagging-directive`` (see :func:`tagging.directive`):
+    the request's tags are sent, with ``Replaced``, whenever there are any,
+    because without the directive COS silently keeps the source's instead.
+    ``forbid_overwrite`` makes the copy fail with 409 ``FileAlreadyExists``
+    if the destination exists (never-versioned buckets only). ``keys``: SSE-C
+    keys of the source and of the destination."""
     _object_ref(source, "source")
     _object_ref(dest, "dest")
     directive = validation.validate_directive(metadata_directive)
@@ -359,12 +439,22 @@ def copy_object(
             "metadata_directive",
             "is 'Copy', which keeps the source's content headers and metadata; use 'Replaced' to set new ones",
         )
+    tag_directive = tagging.directive(tagging_directive, attributes.has_tags)
+    _no_sse_c_with_sse(attributes, keys)
     headers = {
         "x-cos-copy-source": copy_source_header(source, endpoint),
         "x-cos-metadata-directive": directive,
     }
     headers.update(conditions.headers())
-    headers.update(attributes.headers(include_content=directive == "Replaced"))
+    headers.update(
+        attributes.headers(
+            include_content=directive == "Replaced", include_tagging=tag_directive == "Replaced"
+        )
+    )
+    if tag_directive is not None:
+        headers["x-cos-tagging-directive"] = tag_directive
+    headers.update(forbid_overwrite_header(forbid_overwrite))
+    headers.update(keys.copy_headers())
 
     def parse(r: RawResponse) -> CopyResult:
         body = xmlcodec.parse_copy_object_result(r.body)
@@ -386,10 +476,25 @@ def copy_object(
 
 
 def initiate_multipart_upload(
-    dest: ObjectRef, attributes: ObjectAttributes | None = None
+    dest: ObjectRef,
+    attributes: ObjectAttributes | None = None,
+    *,
+    forbid_overwrite: bool = False,
+    customer_key: CustomerKey | None = None,
 ) -> Call[InitiateResult]:
+    """Initiate: the attributes (tags included) of the object Complete will make.
+
+    ``forbid_overwrite`` is sent here as the SDK's ``create_multipart_upload``
+    does, and again on Complete, where COS decides. ``customer_key``: the
+    destination's SSE-C key, which every part must then repeat.
+    """
     _object_ref(dest, "dest")
-    headers = (attributes or ObjectAttributes()).headers()
+    attributes = attributes or ObjectAttributes()
+    keys = CustomerKeys(dest=customer_key)
+    _no_sse_c_with_sse(attributes, keys)
+    headers = attributes.headers()
+    headers.update(forbid_overwrite_header(forbid_overwrite))
+    headers.update(keys.dest_headers())
     return Call(
         CosRequest(
             "InitiateMultipartUpload", "POST", dest.bucket, dest.key, params={"uploads": ""}, headers=headers
@@ -407,7 +512,9 @@ def upload_part_copy(
     first: int | None = None,
     last: int | None = None,
     conditions: CopyConditions | None = None,
+    keys: CustomerKeys = NO_KEYS,
 ) -> Call[PartCopyResult]:
+    """Upload Part - Copy; an SSE-C source needs its key on every part, and so does an SSE-C upload."""
     _object_ref(source, "source")
     _object_ref(dest, "dest")
     validation.validate_part_number(part_number)
@@ -421,6 +528,7 @@ def upload_part_copy(
             raise CosValidationError("copy_source_range", "needs both first and last byte")
         headers["x-cos-copy-source-range"] = validation.validate_range(first, last)
     headers.update(conditions.headers())
+    headers.update(keys.copy_headers())
 
     def parse(r: RawResponse) -> PartCopyResult:
         body = xmlcodec.parse_copy_part_result(r.body, part_number)
@@ -437,8 +545,14 @@ def upload_part_copy(
 
 
 def complete_multipart_upload(
-    dest: ObjectRef, upload_id: str, parts: Iterable[tuple[int, str]], read_timeout: float | None = None
+    dest: ObjectRef,
+    upload_id: str,
+    parts: Iterable[tuple[int, str]],
+    read_timeout: float | None = None,
+    *,
+    forbid_overwrite: bool = False,
 ) -> Call[CompleteResult]:
+    """Complete; with ``forbid_overwrite`` COS refuses (409 ``FileAlreadyExists``) if the key exists."""
     _object_ref(dest, "dest")
     ordered = list(parts)
     numbers = [n for n, _ in ordered]
@@ -467,7 +581,7 @@ def complete_multipart_upload(
             dest.bucket,
             dest.key,
             params={"uploadId": upload_id},
-            headers={"Content-Type": "application/xml"},
+            headers={"Content-Type": "application/xml", **forbid_overwrite_header(forbid_overwrite)},
             body=body,
             region=dest.region,
             read_timeout=read_timeout,

@@ -12,14 +12,16 @@ user wrote rather than on an internal field.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from cos_provider.client import limits, validation
+from cos_provider.client import limits, tagging, validation
 from cos_provider.client.client import BucketNaming
 from cos_provider.client.copy import CopyOptions, MultipartSession
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY, validate_concurrency
+from cos_provider.client.encryption import CustomerKey, CustomerKeys, kms_context
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import CONTENT_HEADERS, CopyConditions, ObjectAttributes, ObjectRef
 from cos_provider.client.timestamps import http_date
@@ -36,6 +38,8 @@ ATTRIBUTE_PARAMS = (
     "grant_write_acp",
     "grant_full_control",
     "server_side_encryption",
+    "kms_key_id",
+    "kms_context",
     "tagging",
 )
 """The destination's attributes (:class:`ObjectAttributes` fields)."""
@@ -45,17 +49,38 @@ CONDITION_PARAMS = (
     "copy_source_if_modified_since",
     "copy_source_if_unmodified_since",
 )
-COPY_PARAMS = ("metadata_directive", *ATTRIBUTE_PARAMS, *CONDITION_PARAMS, "part_size", "resume")
+COPY_PARAMS = (
+    "metadata_directive",
+    "tagging_directive",
+    *ATTRIBUTE_PARAMS,
+    *CONDITION_PARAMS,
+    "part_size",
+    "resume",
+    "overwrite",
+)
 """What every copy takes as ``**copy_params`` (the hook) or as operator arguments."""
+SECRET_PARAMS = ("sse_customer_key", "source_sse_customer_key")
+"""SSE-C keys: copy parameters too, but never templated, stored in XCom or shown (see :mod:`encryption`)."""
 
 
 def check_copy_params(params: Mapping[str, Any]) -> None:
     """Refuse a misspelt parameter instead of silently ignoring it."""
-    unknown = sorted(set(params) - set(COPY_PARAMS))
+    known = (*COPY_PARAMS, *SECRET_PARAMS)
+    unknown = sorted(set(params) - set(known))
     if unknown:
-        raise CosValidationError(
-            ", ".join(unknown), f"is not a copy parameter; known: {', '.join(COPY_PARAMS)}"
-        )
+        raise CosValidationError(", ".join(unknown), f"is not a copy parameter; known: {', '.join(known)}")
+
+
+def customer_keys(
+    values: Mapping[str, Any],
+    *,
+    default_source: CustomerKey | None = None,
+    default_dest: CustomerKey | None = None,
+) -> CustomerKeys:
+    """The SSE-C keys of a copy: the parameters, else the connection's (``default_*``)."""
+    source = CustomerKey.parse(values.get("source_sse_customer_key"), "source_sse_customer_key")
+    dest = CustomerKey.parse(values.get("sse_customer_key"), "sse_customer_key")
+    return CustomerKeys(source=source or default_source, dest=dest or default_dest)
 
 
 def bucket_name(naming: BucketNaming, value: Any, field: str) -> str:
@@ -135,18 +160,27 @@ def copy_refs(
 
 
 def attributes(values: Mapping[str, Any]) -> ObjectAttributes:
-    """ObjectAttributes from parameters, each checked under its own name."""
+    """ObjectAttributes from parameters, each checked under its own name (type and COS rule).
+
+    Values COS spells one way are stored in that spelling (storage class,
+    ACL, SSE algorithm case-folded; tags and the KMS context in their
+    canonical wire form), so what the engine compares and hashes - the
+    resume witness - does not depend on how a DAG wrote them.
+    """
     attrs = ObjectAttributes(**{name: values.get(name) for name in ATTRIBUTE_PARAMS})
     if attrs.metadata is not None and not isinstance(attrs.metadata, Mapping):
         raise CosValidationError(
             "metadata", f"must be a dict of name -> value, got {type(attrs.metadata).__name__}"
         )
-    for name in CONTENT_HEADERS:
-        value = getattr(attrs, name)
-        if value is not None and (not isinstance(value, str) or "\n" in value or "\r" in value):
-            raise CosValidationError(name, "must be a single-line string")
-    attrs.headers()  # metadata limits, storage class, ACL, SSE
-    return attrs
+    attrs.headers()  # every rule, before anything is normalised
+    return dataclasses.replace(
+        attrs,
+        storage_class=validation.validate_storage_class(attrs.storage_class),
+        acl=validation.validate_acl(attrs.acl),
+        server_side_encryption=validation.validate_sse(attrs.server_side_encryption),
+        tagging=tagging.header(attrs.tagging),
+        kms_context=kms_context(attrs.kms_context),
+    )
 
 
 def conditions(values: Mapping[str, Any]) -> CopyConditions:
@@ -163,13 +197,6 @@ def conditions(values: Mapping[str, Any]) -> CopyConditions:
     )
     cond.validate()
     return cond
-
-
-def flag(value: Any, field: str) -> bool:
-    """A yes/no parameter: only a real bool, so ``"false"`` is not silently true."""
-    if not isinstance(value, bool):
-        raise CosValidationError(field, f"must be True or False, got {type(value).__name__} {value!r}")
-    return value
 
 
 def whole_number(value: Any, field: str, *, minimum: int = 0) -> int:
@@ -221,8 +248,13 @@ def copy_options(
     concurrency: Any = DEFAULT_CONCURRENCY,
     concurrency_field: str = "concurrency",
     with_conditions: bool = True,
+    keys: CustomerKeys | None = None,
 ) -> CopyOptions:
-    """The :class:`CopyOptions` of ``params`` (names from :data:`COPY_PARAMS`)."""
+    """The :class:`CopyOptions` of ``params`` (names from :data:`COPY_PARAMS`).
+
+    ``keys``: the SSE-C keys when the caller resolved them (parameters over
+    the connection's); by default they come from ``params`` alone.
+    """
     check_copy_params(params)
     part_size = params.get("part_size")
     check_sizes(
@@ -232,14 +264,19 @@ def copy_options(
         concurrency_field=concurrency_field,
     )
     directive = validation.validate_directive(params.get("metadata_directive") or "Copy")
+    attrs = attributes(params)
+    tag_directive = tagging.directive(params.get("tagging_directive"), attrs.tagging is not None)
     options = CopyOptions(
         metadata_directive=directive,
-        attributes=attributes(params),
+        attributes=attrs,
         conditions=conditions(params) if with_conditions else CopyConditions(),
         multipart_threshold=multipart_threshold,
         part_size=part_size,
         concurrency=concurrency,
-        resume=flag(params.get("resume", True), "resume"),
+        resume=validation.validate_bool(params.get("resume", True), "resume"),
+        tagging_directive=tag_directive,
+        overwrite=validation.validate_bool(params.get("overwrite", True), "overwrite"),
+        keys=keys if keys is not None else customer_keys(params),
     )
     options.validate()
     return options

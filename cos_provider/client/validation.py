@@ -137,37 +137,79 @@ def normalise_metadata(metadata: Mapping[str, str] | None, field: str = "metadat
     return out
 
 
-def validate_storage_class(value: str | None, field: str = "storage_class") -> str | None:
+def validate_string(value: object, field: str) -> str | None:
+    """``None``, or a single-line string: every attribute that becomes a header value."""
     if value is None:
         return None
-    upper = value.upper()
-    if upper not in limits.STORAGE_CLASSES:
-        raise CosValidationError(
-            field, f"{value!r} is not one of {', '.join(sorted(limits.STORAGE_CLASSES))}"
-        )
-    return upper
-
-
-def validate_acl(value: str | None, field: str = "acl") -> str | None:
-    if value is None:
-        return None
-    if value not in limits.OBJECT_ACLS:
-        raise CosValidationError(field, f"{value!r} is not one of {', '.join(sorted(limits.OBJECT_ACLS))}")
+    if not isinstance(value, str):
+        raise CosValidationError(field, f"must be a string, got {type(value).__name__}")
+    if "\r" in value or "\n" in value:
+        raise CosValidationError(field, "must be a single-line string (no CR or LF)")
     return value
 
 
-def validate_directive(value: str, field: str = "metadata_directive") -> str:
-    canonical = {d.lower(): d for d in limits.METADATA_DIRECTIVES}.get(str(value).lower())
+def _folded(value: object, field: str, allowed: frozenset[str], what: str) -> str | None:
+    """``value`` in its canonical spelling from ``allowed``, matched case-insensitively."""
+    text = validate_string(value, field)
+    if text is None:
+        return None
+    canonical = {a.lower(): a for a in allowed}.get(text.strip().lower())
+    if canonical is None:
+        raise CosValidationError(
+            field, f"{text!r} is not one of {', '.join(sorted(allowed))} ({what}; case does not matter)"
+        )
+    return canonical
+
+
+def validate_storage_class(value: object, field: str = "storage_class") -> str | None:
+    return _folded(value, field, limits.STORAGE_CLASSES, "a storage class")
+
+
+def validate_acl(value: object, field: str = "acl") -> str | None:
+    return _folded(value, field, limits.OBJECT_ACLS, "an object ACL")
+
+
+_GRANTEE = r'id="(?:\d+|qcs::cam::uin/\d+:uin/\d+|qcs::cam::anyone:anyone)"'
+GRANT_LIST = re.compile(rf"^\s*{_GRANTEE}(?:\s*,\s*{_GRANTEE})*\s*$")
+"""A valid ``x-cos-grant-*`` value; the emulator refuses what this refuses."""
+
+
+def validate_grant(value: object, field: str) -> str | None:
+    """``x-cos-grant-*``: a comma-separated list of ``id="<uin>"`` or ``id="qcs::cam::uin/<owner>:uin/<uin>"``.
+
+    The forms of doc 436/7749 / 436/10881 (and ``qcs::cam::anyone:anyone``,
+    everyone, from the ACL overview 436/30752); anything else COS refuses.
+    """
+    text = validate_string(value, field)
+    if not text:
+        return None
+    if not GRANT_LIST.match(text):
+        raise CosValidationError(
+            field,
+            f'{text!r} is not a COS grant list: give id="<uin>" or '
+            'id="qcs::cam::uin/<owner uin>:uin/<uin>" entries separated by commas, '
+            'e.g. id="100000000001",id="qcs::cam::uin/100000000001:uin/100000000011"',
+        )
+    return text
+
+
+def validate_directive(value: object, field: str = "metadata_directive") -> str:
+    if not isinstance(value, str):
+        raise CosValidationError(field, f"must be 'Copy' or 'Replaced', got {type(value).__name__}")
+    canonical = {d.lower(): d for d in limits.METADATA_DIRECTIVES}.get(value.lower())
     if canonical is None:
         raise CosValidationError(field, f"must be 'Copy' or 'Replaced', got {value!r}")
     return canonical
 
 
-def validate_sse(value: str | None, field: str = "server_side_encryption") -> str | None:
-    if value is None:
-        return None
-    if value not in limits.SSE_ALGORITHMS:
-        raise CosValidationError(field, f"COS supports only 'AES256', got {value!r}")
+def validate_sse(value: object, field: str = "server_side_encryption") -> str | None:
+    """``AES256``, ``SM4`` (SSE-COS) or ``cos/kms`` (SSE-KMS), case-folded, sent in COS's spelling."""
+    return _folded(value, field, limits.SSE_ALGORITHMS, "a server-side encryption algorithm")
+
+
+def validate_bool(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise CosValidationError(field, f"must be True or False, got {value!r}")
     return value
 
 

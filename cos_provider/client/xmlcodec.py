@@ -257,3 +257,29 @@ def build_complete_multipart_upload(parts: Iterable[tuple[int, str]]) -> bytes:
         etree.SubElement(part, "PartNumber").text = str(number)
         etree.SubElement(part, "ETag").text = quote_etag(etag)
     return bytes(etree.tostring(root))
+
+
+def parse_tagging(body: bytes) -> list[tuple[str, str]]:
+    """GET Object tagging: ``Tagging/TagSet/Tag/{Key,Value}`` as ``(key, value)`` pairs, in order."""
+    root = _root(body)
+    _expect(root, "Tagging")
+
+    def raw(tag: etree._Element, name: str) -> str:  # not stripped: a tag may end in a space
+        return next((c.text or "" for c in _children(tag, name)), "")
+
+    return [
+        (raw(tag, "Key"), raw(tag, "Value"))
+        for tag_set in _children(root, "TagSet")
+        for tag in _children(tag_set, "Tag")
+    ]
+
+
+def build_tagging(tags: Iterable[tuple[str, str]]) -> bytes:
+    """The ``<Tagging>`` body of PUT Object tagging (and of the emulator's GET answer)."""
+    root = etree.Element("Tagging")
+    tag_set = etree.SubElement(root, "TagSet")
+    for key, value in tags:
+        tag = etree.SubElement(tag_set, "Tag")
+        etree.SubElement(tag, "Key").text = key
+        etree.SubElement(tag, "Value").text = value
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))

@@ -33,7 +33,8 @@ Operation names (counters, faults): HeadObject, GetObject, PutObject,
 DeleteObject, CopyObject, InitiateMultipartUpload, UploadPart, UploadPartCopy,
 CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
 ListObjects, HeadBucket, PutBucket, DeleteBucket, GetService,
-PutBucketVersioning, GetBucketVersioning, and Unknown.
+PutBucketVersioning, GetBucketVersioning, GetObjectTagging, PutObjectTagging,
+DeleteObjectTagging, and Unknown.
 """
 
 from cos_provider.emulator.emulator import CosEmulator

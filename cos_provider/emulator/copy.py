@@ -14,11 +14,20 @@ Decisions where the documentation is silent or vague:
   ``x-cos-meta-*`` are ignored, not rejected: the SDK sends some of them;
 * copying an object onto itself (same bucket, key and current version)
   without ``Replaced`` is 400 ``InvalidRequest``;
-* storage class, ACL, grants and SSE come from the request only - never from
-  the source - whatever the directive (destination defaults: ``STANDARD``,
-  bucket ACL, no SSE); an ``MAZ_*`` source may only be copied into its own
+* storage class, ACL, grants and SSE (SSE-COS, SSE-KMS and SSE-C) come from
+  the request only - never from the source - whatever the directive
+  (destination defaults: ``STANDARD``, bucket ACL, no SSE); an SSE-C source
+  needs its key in ``x-cos-copy-source-server-side-encryption-customer-*``
+  (see :mod:`.validate`); an ``MAZ_*`` source may only be copied into its own
   class (400 ``InvalidArgument``); an ``ARCHIVE``/``DEEP_ARCHIVE`` source is
   403 ``InvalidObjectState``;
+* tags follow ``x-cos-tagging-directive`` (``Copy``, the default, or
+  ``Replaced``; anything else is 400 ``InvalidArgument``), independently of
+  the metadata directive: ``Copy`` gives the source's tags and ignores the
+  request's ``x-cos-tagging``; ``Replaced`` gives the request's (none if it
+  has none);
+* ``x-cos-forbid-overwrite: true`` refuses an existing destination (409
+  ``FileAlreadyExists``) unless the bucket has ever had versioning;
 * a source above the single-copy limit (5 GB, configurable) is 400
   ``EntityTooLarge``: use Upload Part - Copy. The SDK's managed ``copy()``
   takes its same-region shortcut regardless of size and hits this;
@@ -31,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cos_provider.client import limits
+from cos_provider.client.encryption import SOURCE_PREFIX
 from cos_provider.client.endpoints import parse_copy_source
 from cos_provider.emulator import validate
 from cos_provider.emulator.core import Core
@@ -83,6 +93,8 @@ def resolve_source(core: Core, req: Request) -> Source:
         )
     if version.attrs.storage_class in ARCHIVED:
         raise CosError(403, "InvalidObjectState", "The source object is archived; restore it before copying.")
+    source_key = validate.customer_key(req, SOURCE_PREFIX)
+    validate.check_key_for(version.attrs.sse_c_md5, source_key, "The copy source")
     validate.copy_conditions(req, version)
     return Source(bucket=bucket, version=version, version_given=parsed.version_id is not None)
 
@@ -107,6 +119,7 @@ def copy_object(core: Core, req: Request, fault: Fault | None) -> Response:
     directive = req.header("x-cos-metadata-directive") or "Copy"
     if directive not in limits.METADATA_DIRECTIVES:
         raise invalid_argument(f"x-cos-metadata-directive must be Copy or Replaced, got {directive!r}")
+    tag_directive = validate.tagging_directive(req)
     source = resolve_source(core, req)
     src = source.version
     current = core.store.current(source.bucket, src.key)
@@ -130,18 +143,18 @@ def copy_object(core: Core, req: Request, fault: Fault | None) -> Response:
         raise invalid_argument(
             f"a {src.attrs.storage_class} object can only be copied into {src.attrs.storage_class}"
         )
-    sse = validate.sse(req)
-    if directive == "Replaced":
-        attrs = validate.write_attrs(req)
-    else:
-        attrs = src.attrs.with_(tagging=validate.tagging(req) or src.attrs.tagging)
-    attrs = attrs.with_(storage_class=storage_class, acl=acl, grants=grants, sse=sse)
+    enc = validate.write_encryption(req)
+    attrs = validate.write_attrs(req) if directive == "Replaced" else src.attrs
+    tags = validate.tags(req) if tag_directive == "Replaced" else src.attrs.tags
+    attrs = attrs.with_(storage_class=storage_class, acl=acl, grants=grants, tags=tags, **enc)
 
     core.model.transfer(src.size)
     fail_mid_copy(fault)
     assert src.content is not None
     etag = src.etag if src.parts_count is None else src.content.range_etag(0, src.size)
-    version = core.store.put(bucket, req.key, src.content, etag, attrs)
+    version = core.store.put(
+        bucket, req.key, src.content, etag, attrs, forbid_overwrite=validate.forbid_overwrite(req)
+    )
     core.counters.copied(src.size)
     crc = src.content.crc
     body = document(
@@ -156,6 +169,5 @@ def copy_object(core: Core, req: Request, fault: Fault | None) -> Response:
     headers = {"x-cos-hash-crc64ecma": str(crc)}
     headers.update(version_headers(bucket, version))
     headers.update(source_version_headers(source))
-    if sse:
-        headers["x-cos-server-side-encryption"] = sse
+    headers.update(attrs.sse_headers())
     return Response.xml(body, headers=headers)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from cos_provider.client import limits
+from cos_provider.client import limits, tagging
 from cos_provider.emulator.auth import Verifier
 from cos_provider.emulator.content import Content
 from cos_provider.emulator.core import Core
@@ -230,7 +230,11 @@ class CosEmulator:
             "acl": a.acl,
             "grants": dict(a.grants),
             "sse": a.sse,
-            "tagging": a.tagging,
+            "kms_key_id": a.kms_key_id,
+            "kms_context": a.kms_context,
+            "sse_c_md5": a.sse_c_md5,
+            "tags": dict(a.tags),
+            "tagging": tagging.encode(a.tags) if a.tags else None,
             "parts_count": version.parts_count,
         }
 

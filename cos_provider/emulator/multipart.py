@@ -4,7 +4,17 @@ List Multipart Uploads.
 Decisions:
 
 * Initiate's headers (content headers, ``x-cos-meta-*``, storage class, ACL,
-  grants, SSE, tagging) become the final object's, validated like a PUT's.
+  grants, SSE, SSE-C, tagging) become the final object's, validated like a
+  PUT's. ``x-cos-forbid-overwrite: true`` on Initiate (where the SDK sends
+  it) or on Complete makes Complete refuse an existing key (409
+  ``FileAlreadyExists``, in the same locked step that installs the object;
+  ignored on a bucket that has ever had versioning). Initiate itself does
+  not check: the key may appear or vanish before Complete.
+* An SSE-C upload (Initiate carried a customer key) needs that key on every
+  Upload Part and Upload Part - Copy (missing: 400 ``InvalidRequest``,
+  another: 403 ``AccessDenied``); a customer key on a part of an upload that
+  is not SSE-C is 400 ``InvalidRequest``. An SSE-C source needs its key in
+  the copy-source headers of every Upload Part - Copy.
 * A part (uploaded or copied) is 1 MB-5 GB except the last; above 5 GB it is
   rejected at once (400 ``EntityTooLarge``), below 1 MB at Complete (400
   ``EntityTooSmall``), since only then is it known which part is last.
@@ -33,12 +43,13 @@ from lxml import etree
 
 from cos_provider.client import limits
 from cos_provider.client.crc64 import crc64_combine
+from cos_provider.client.encryption import DEST_PREFIX
 from cos_provider.client.etag import unquote_etag
 from cos_provider.emulator import validate
 from cos_provider.emulator.content import Content, Extent, FlippedBlob
 from cos_provider.emulator.copy import fail_mid_copy, resolve_source, source_version_headers
 from cos_provider.emulator.core import Core
-from cos_provider.emulator.errors import CosError, invalid_argument
+from cos_provider.emulator.errors import CosError, invalid_argument, invalid_request
 from cos_provider.emulator.faults import Fault
 from cos_provider.emulator.objects import bucket_of, check_content_md5, require_length, version_headers
 from cos_provider.emulator.store import Bucket, Part, Upload
@@ -76,13 +87,24 @@ def initiate(core: Core, req: Request, fault: Fault | None) -> Response:
     bucket = bucket_of(core, req)
     validate.check_key(req.key)
     attrs = validate.write_attrs(req)
-    upload = core.store.initiate(bucket, req.key, attrs, core.owner_uin)
+    upload = core.store.initiate(
+        bucket, req.key, attrs, core.owner_uin, forbid_overwrite=validate.forbid_overwrite(req)
+    )
     body = document(
         "InitiateMultipartUploadResult",
         [("Bucket", bucket.name), ("Key", req.key), ("UploadId", upload.upload_id)],
     )
-    headers = {"x-cos-server-side-encryption": attrs.sse} if attrs.sse else {}
-    return Response.xml(body, headers=headers)
+    return Response.xml(body, headers=attrs.sse_headers())
+
+
+def check_part_key(req: Request, upload: Upload) -> None:
+    """A part of an SSE-C upload repeats the upload's key; a part of another upload carries none."""
+    given = validate.customer_key(req, DEST_PREFIX)
+    if upload.attrs.sse_c_md5 is None and given is not None:
+        raise invalid_request(
+            "This upload was not initiated with SSE-C; its parts cannot carry a customer key."
+        )
+    validate.check_key_for(upload.attrs.sse_c_md5, given, "This multipart upload")
 
 
 def _upload_id(req: Request) -> str:
@@ -93,6 +115,7 @@ def upload_part(core: Core, req: Request, fault: Fault | None) -> Response:
     bucket = bucket_of(core, req)
     number = validate.part_number(req)
     upload = core.store.upload(bucket, req.key, _upload_id(req))
+    check_part_key(req, upload)
     require_length(req)
     body = req.body
     if len(body) > limits.MAX_PART_SIZE:
@@ -103,8 +126,7 @@ def upload_part(core: Core, req: Request, fault: Fault | None) -> Response:
     part = Part(number, md5.hexdigest(), content.extents, content.crc, time.time())
     core.store.put_part(bucket, req.key, upload.upload_id, part)
     headers = {"ETag": quoted(part.etag), "x-cos-hash-crc64ecma": str(part.crc)}
-    if upload.attrs.sse:
-        headers["x-cos-server-side-encryption"] = upload.attrs.sse
+    headers.update(upload.attrs.sse_headers())
     return Response(headers=headers)
 
 
@@ -112,6 +134,7 @@ def upload_part_copy(core: Core, req: Request, fault: Fault | None) -> Response:
     bucket = bucket_of(core, req)
     number = validate.part_number(req)
     upload = core.store.upload(bucket, req.key, _upload_id(req))
+    check_part_key(req, upload)
     source = resolve_source(core, req)
     src = source.version
     assert src.content is not None
@@ -145,8 +168,7 @@ def upload_part_copy(core: Core, req: Request, fault: Fault | None) -> Response:
     )
     headers = {"x-cos-hash-crc64ecma": str(part.crc)}
     headers.update(source_version_headers(source))
-    if upload.attrs.sse:
-        headers["x-cos-server-side-encryption"] = upload.attrs.sse
+    headers.update(upload.attrs.sse_headers())
     return Response.xml(body, headers=headers)
 
 
@@ -230,14 +252,23 @@ def complete(core: Core, req: Request, fault: Fault | None) -> Response:
     bucket = bucket_of(core, req)
     upload = core.store.upload(bucket, req.key, _upload_id(req))
     listed = _parse_complete(req.body)
+    forbid = upload.forbid_overwrite or validate.forbid_overwrite(req)
     keepalive = fault is not None and fault.kind == "keepalive_whitespace"
     if not keepalive:
         plan = _plan(upload, listed)
         fail_mid_copy(fault)
-        core.store.finish_upload(bucket, req.key, upload.upload_id)
-        version = core.store.put(
-            bucket, req.key, plan.content, plan.etag, upload.attrs, parts_count=plan.parts
-        )
+        with core.store.lock:  # upload check, no-clobber check and install: one step
+            core.store.upload(bucket, req.key, upload.upload_id)  # not aborted meanwhile
+            version = core.store.put(
+                bucket,
+                req.key,
+                plan.content,
+                plan.etag,
+                upload.attrs,
+                parts_count=plan.parts,
+                forbid_overwrite=forbid,
+            )
+            core.store.finish_upload(bucket, req.key, upload.upload_id)
         headers = {"x-cos-hash-crc64ecma": str(plan.content.crc)}
         headers.update(version_headers(bucket, version))
         return Response.xml(_complete_body(bucket, req.key, plan.etag, declaration=True), headers=headers)
@@ -261,17 +292,20 @@ def complete(core: Core, req: Request, fault: Fault | None) -> Response:
     def finish() -> bytes:
         if isinstance(plan_or_error, CosError):
             raise plan_or_error
-        core.store.finish_upload(bucket, req.key, upload.upload_id)
-        core.store.put(
-            bucket,
-            req.key,
-            plan_or_error.content,
-            plan_or_error.etag,
-            upload.attrs,
-            parts_count=plan_or_error.parts,
-            version_id=version_id,
-            preallocated=True,
-        )
+        with core.store.lock:
+            core.store.upload(bucket, req.key, upload.upload_id)
+            core.store.put(
+                bucket,
+                req.key,
+                plan_or_error.content,
+                plan_or_error.etag,
+                upload.attrs,
+                parts_count=plan_or_error.parts,
+                version_id=version_id,
+                preallocated=True,
+                forbid_overwrite=forbid,
+            )
+            core.store.finish_upload(bucket, req.key, upload.upload_id)
         return _complete_body(bucket, req.key, plan_or_error.etag, declaration=False)
 
     return Response(

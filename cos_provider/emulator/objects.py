@@ -8,6 +8,15 @@ emulated); HEAD works. ``x-cos-storage-class`` is sent only when not
 ``STANDARD``, as COS does (the SDK reads its absence as standard). A
 multi-range ``Range`` is ignored (the whole object is sent), as RFC 9110
 allows.
+
+Encryption and tags: an SSE-C object is read (GET, HEAD) only with its key
+(see :mod:`.validate`); answers carry the object's encryption headers and,
+when it has tags, ``x-cos-tagging-count``. PUT Object honours
+``x-cos-forbid-overwrite`` (409 ``FileAlreadyExists``, never on a bucket
+that has had versioning). GET/PUT/DELETE Object tagging (``?tagging``, with
+an optional ``versionId``) read and replace one version's tags in place;
+they need no SSE-C key. PUT takes ``<Tagging><TagSet><Tag>`` (malformed: 400
+``MalformedXML``; rules broken: 400 ``InvalidArgument``), DELETE answers 204.
 """
 
 from __future__ import annotations
@@ -16,11 +25,11 @@ import base64
 import binascii
 import hashlib
 
-from cos_provider.client import limits
+from cos_provider.client import limits, tagging, xmlcodec
 from cos_provider.emulator import validate
 from cos_provider.emulator.content import Content
 from cos_provider.emulator.core import Core
-from cos_provider.emulator.errors import CosError
+from cos_provider.emulator.errors import CosError, invalid_argument
 from cos_provider.emulator.faults import Fault
 from cos_provider.emulator.store import Bucket, ObjectVersion
 from cos_provider.emulator.wire import Request, Response, http_date
@@ -62,10 +71,12 @@ def object_headers(bucket: Bucket, version: ObjectVersion) -> dict[str, str]:
         ("Content-Encoding", a.content_encoding),
         ("Content-Language", a.content_language),
         ("Expires", a.expires),
-        ("x-cos-server-side-encryption", a.sse),
     ):
         if value is not None:
             headers[name] = value
+    headers.update(a.sse_headers())
+    if a.tags:
+        headers["x-cos-tagging-count"] = str(len(a.tags))
     if a.storage_class != "STANDARD":
         headers["x-cos-storage-class"] = a.storage_class
     for name, value in a.metadata.items():
@@ -94,6 +105,7 @@ def find_version(core: Core, bucket: Bucket, req: Request) -> ObjectVersion:
 def _read(core: Core, req: Request, *, with_body: bool) -> Response:
     bucket = bucket_of(core, req)
     version = find_version(core, bucket, req)
+    validate.check_key_for(version.attrs.sse_c_md5, validate.customer_key(req), "The object")
     if with_body and version.attrs.storage_class in ARCHIVED:
         raise CosError(403, "InvalidObjectState", "The object is archived; restore it before reading.")
     headers = object_headers(bucket, version)
@@ -142,11 +154,12 @@ def put_object(core: Core, req: Request, fault: Fault | None) -> Response:
     md5 = hashlib.md5(body)
     check_content_md5(req, md5.digest())
     content = Content.from_bytes(body)
-    version = core.store.put(bucket, req.key, content, md5.hexdigest(), attrs)
+    version = core.store.put(
+        bucket, req.key, content, md5.hexdigest(), attrs, forbid_overwrite=validate.forbid_overwrite(req)
+    )
     headers = {"ETag": quoted(version.etag), "x-cos-hash-crc64ecma": str(content.crc)}
     headers.update(version_headers(bucket, version))
-    if attrs.sse:
-        headers["x-cos-server-side-encryption"] = attrs.sse
+    headers.update(attrs.sse_headers())
     return Response(headers=headers)
 
 
@@ -174,3 +187,26 @@ def delete_object(core: Core, req: Request, fault: Fault | None) -> Response:
     elif version_id is not None:
         headers = {"x-cos-version-id": version_id}
     return Response(status=204, headers=headers)
+
+
+def object_tagging(core: Core, req: Request, fault: Fault | None) -> Response:
+    """GET, PUT and DELETE ``/<key>?tagging``: the tags of one version, changed in place."""
+    bucket = bucket_of(core, req)
+    version = find_version(core, bucket, req)
+    headers = {"x-cos-version-id": version.version_id} if version.version_id else {}
+    if req.method == "GET":
+        return Response.xml(xmlcodec.build_tagging(version.attrs.tags), headers=headers)
+    if req.method == "DELETE":
+        core.store.set_tags(version, ())
+        return Response(status=204, headers=headers)
+    try:
+        tags = tuple(xmlcodec.parse_tagging(req.body))
+    except ValueError as exc:
+        raise CosError(
+            400, "MalformedXML", "The XML you provided was not well-formed or did not validate."
+        ) from exc
+    found = tagging.check(tags)
+    if found:
+        raise invalid_argument(found)
+    core.store.set_tags(version, tags)
+    return Response(headers=headers)

@@ -71,7 +71,6 @@ Handler = Callable[[Core, Request, Fault | None], Response]
 UNSUPPORTED_SUBRESOURCES = frozenset(
     {
         "acl",
-        "tagging",
         "restore",
         "cors",
         "lifecycle",
@@ -141,6 +140,11 @@ def route(req: Request) -> tuple[str, Handler]:
     unsupported = sorted(UNSUPPORTED_SUBRESOURCES.intersection(n for n, _ in req.query))
     if unsupported:
         return "Unknown", _not_implemented(f"?{unsupported[0]}")
+    if req.has_param("tagging"):
+        tagging_ops = {"GET": "GetObjectTagging", "PUT": "PutObjectTagging", "DELETE": "DeleteObjectTagging"}
+        if req.key and method in tagging_ops:
+            return tagging_ops[method], objects.object_tagging
+        return "Unknown", _not_implemented("?tagging on a bucket" if not req.key else f"{method} ?tagging")
     copy_source = req.header("x-cos-copy-source") is not None
     if not req.key:
         table: dict[str, tuple[str, Handler]] = {
@@ -332,6 +336,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                     body=body,
                     client=self.client_address[0],
                     request_id=request_id,
+                    secure=isinstance(self.connection, ssl.SSLSocket),
                 )
                 if not path.startswith("/"):
                     raise CosError(400, "InvalidURI", f"request target {raw_path!r} is not a path")

@@ -43,10 +43,26 @@ class ObjectAttrs:
     acl: str | None = None
     grants: dict[str, str] = field(default_factory=dict)
     sse: str | None = None
-    tagging: str | None = None
+    kms_key_id: str | None = None
+    kms_context: str | None = None
+    sse_c_md5: str | None = None
+    """Base64 MD5 of the SSE-C key the object was written with (never the key)."""
+    tags: tuple[tuple[str, str], ...] = ()
 
     def with_(self, **changes: object) -> ObjectAttrs:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def sse_headers(self) -> dict[str, str]:
+        """The encryption headers COS answers writes and reads of this object with."""
+        out: dict[str, str] = {}
+        if self.sse:
+            out["x-cos-server-side-encryption"] = self.sse
+        if self.kms_key_id:
+            out["x-cos-server-side-encryption-cos-kms-key-id"] = self.kms_key_id
+        if self.sse_c_md5:
+            out["x-cos-server-side-encryption-customer-algorithm"] = "AES256"
+            out["x-cos-server-side-encryption-customer-key-MD5"] = self.sse_c_md5
+        return out
 
 
 @dataclass(slots=True)
@@ -95,6 +111,8 @@ class Upload:
     attrs: ObjectAttrs
     initiator: str
     parts: dict[int, Part] = field(default_factory=dict)
+    forbid_overwrite: bool = False
+    """Initiate carried ``x-cos-forbid-overwrite: true``: Complete refuses an existing key."""
 
 
 @dataclass(slots=True)
@@ -220,8 +238,23 @@ class Store:
         parts_count: int | None = None,
         version_id: str | None = None,
         preallocated: bool = False,
+        forbid_overwrite: bool = False,
     ) -> ObjectVersion:
+        """Install a new version; ``forbid_overwrite`` refuses an existing key in the same locked step.
+
+        COS ignores ``x-cos-forbid-overwrite`` on a bucket that has ever had
+        versioning enabled (its status is then ``Enabled`` or ``Suspended``,
+        never empty again), and so does this.
+        """
         with self.lock:
+            if forbid_overwrite and not bucket.versioning:
+                current = bucket.versions.get(key)
+                if current and not current[-1].is_delete_marker:
+                    raise CosError(
+                        409,
+                        "FileAlreadyExists",
+                        f"The object {key} already exists and overwriting is forbidden.",
+                    )
             vid = version_id if preallocated else self._next_version_id(bucket)
             version = ObjectVersion(
                 key=key,
@@ -267,6 +300,11 @@ class Store:
             self._install(bucket, marker)
             return marker
 
+    def set_tags(self, version: ObjectVersion, tags: tuple[tuple[str, str], ...]) -> None:
+        """PUT/DELETE Object tagging: tags change in place, nothing else does (no new version)."""
+        with self.lock:
+            version.attrs = version.attrs.with_(tags=tags)
+
     def _drop_key(self, bucket: Bucket, key: str) -> None:
         bucket.versions.pop(key, None)
         i = bisect.bisect_left(bucket.keys, key)
@@ -290,7 +328,9 @@ class Store:
 
     # -- multipart ---------------------------------------------------------
 
-    def initiate(self, bucket: Bucket, key: str, attrs: ObjectAttrs, initiator: str) -> Upload:
+    def initiate(
+        self, bucket: Bucket, key: str, attrs: ObjectAttrs, initiator: str, *, forbid_overwrite: bool = False
+    ) -> Upload:
         with self.lock:
             upload = Upload(
                 upload_id=new_upload_id(),
@@ -299,6 +339,7 @@ class Store:
                 initiated=time.time(),
                 attrs=attrs,
                 initiator=initiator,
+                forbid_overwrite=forbid_overwrite,
             )
             bucket.uploads[upload.upload_id] = upload
             return upload

@@ -54,6 +54,8 @@ class Request:
     region: str | None = None  # from the Host; None for accelerate
     key: str = ""
     operation: str = "Unknown"
+    secure: bool = False
+    """Arrived over TLS (SSE-C is refused otherwise)."""
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
     _params: dict[str, str] = field(default_factory=dict, repr=False)
 

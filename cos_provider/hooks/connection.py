@@ -14,6 +14,7 @@ from typing import Any
 
 from cos_provider.client.client import CosClient
 from cos_provider.client.credentials import Credentials
+from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.endpoints import DOMAIN_MYQCLOUD, Endpoint, validate_app_id
 from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, CosValidationError
 from cos_provider.client.explain import explain_service_error
@@ -67,6 +68,10 @@ class ConnectionSettings:
     transport: TransportConfig
     app_id: str | None
     bucket: str | None
+    sse_customer_key: CustomerKey | None = None
+    """SSE-C key copies through this connection encrypt their destination with (extra ``sse_customer_key``)."""
+    source_sse_customer_key: CustomerKey | None = None
+    """SSE-C key they read sources with (extra ``source_sse_customer_key``)."""
 
     @classmethod
     def resolve(
@@ -132,7 +137,19 @@ class ConnectionSettings:
             "app_id" if overrides.get("app_id") is not None else f"connection {conn_id!r} extra app_id"
         )
         app_id = validate_app_id(get("app_id"), app_id_field)
-        return cls(credentials, endpoint, transport, app_id, get("bucket"))
+        keys = {
+            name: CustomerKey.parse(get(name), f"connection {conn_id!r} extra {name}")
+            for name in ("sse_customer_key", "source_sse_customer_key")
+        }
+        return cls(
+            credentials,
+            endpoint,
+            transport,
+            app_id,
+            get("bucket"),
+            sse_customer_key=keys["sse_customer_key"],
+            source_sse_customer_key=keys["source_sse_customer_key"],
+        )
 
 
 def check_connection(settings: ConnectionSettings, client: CosClient) -> tuple[bool, str]:

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from cos_provider.client import limits, params
+from cos_provider.client import limits, params, validation
 from cos_provider.client.client import CosClient
 from cos_provider.client.copy import CopyEngine, CopyOutcome, MultipartSession, mapped
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Batch
+from cos_provider.client.encryption import CustomerKey, CustomerKeys, require_https
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.metadata import MetadataChange, replace_metadata
 from cos_provider.client.models import ListedObject, ObjectInfo
@@ -38,6 +39,13 @@ from cos_provider.hooks.lineage import report_lineage
 if TYPE_CHECKING:
     from cos_provider.client.aio import AsyncCosClient
     from cos_provider.client.copy.many import ManyCopyResult
+
+
+def mask_customer_key(key: CustomerKey) -> None:
+    """Register an SSE-C key with Airflow's secrets masker (task and supervisor logs show ``***``)."""
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(key.reveal())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +116,13 @@ class CosHook(BaseHook):
         extra = conn.extra_dejson if conn.extra else {}
         if not isinstance(extra, dict):
             raise CosValidationError(f"connection {self.cos_conn_id!r} extra", "must be a JSON object")
-        return ConnectionSettings.resolve(conn.login, conn.password, extra, self._overrides, self.cos_conn_id)
+        settings = ConnectionSettings.resolve(
+            conn.login, conn.password, extra, self._overrides, self.cos_conn_id
+        )
+        for key in (settings.sse_customer_key, settings.source_sse_customer_key):
+            if key is not None:
+                mask_customer_key(key)
+        return settings
 
     @property
     def region(self) -> str | None:
@@ -201,6 +215,18 @@ class CosHook(BaseHook):
             bucket_field=bucket_field,
         )
 
+    def customer_keys(self, values: Mapping[str, Any]) -> CustomerKeys:
+        """SSE-C keys of a copy: ``sse_customer_key`` / ``source_sse_customer_key`` in ``values``,
+        else the connection's extras of the same names. Every key is registered with the masker."""
+        s = self.settings
+        keys = params.customer_keys(
+            values, default_source=s.source_sse_customer_key, default_dest=s.sse_customer_key
+        )
+        for key in (keys.source, keys.dest):
+            if key is not None:
+                mask_customer_key(key)
+        return keys
+
     # ------------------------------------------------------------ cancellation
 
     @contextmanager
@@ -224,10 +250,22 @@ class CosHook(BaseHook):
     # ------------------------------------------------------------ objects
 
     def head_object(
-        self, key: str, bucket: str | None = None, *, version_id: str | None = None, region: str | None = None
+        self,
+        key: str,
+        bucket: str | None = None,
+        *,
+        version_id: str | None = None,
+        region: str | None = None,
+        sse_customer_key: str | None = None,
     ) -> ObjectInfo:
+        """HEAD; an SSE-C object needs its ``sse_customer_key`` (over HTTPS)."""
         ref = self.object_ref(key, bucket, version_id=version_id, region=region)
-        return self.conn.head_object(ref.bucket, ref.key, ref.version_id, ref.region)
+        customer_key = CustomerKey.parse(sse_customer_key, "sse_customer_key")
+        if customer_key is not None:
+            mask_customer_key(customer_key)
+        return self.conn.head_object(
+            ref.bucket, ref.key, ref.version_id, ref.region, customer_key=customer_key
+        )
 
     def iter_objects(
         self,
@@ -279,14 +317,20 @@ class CosHook(BaseHook):
 
         ``copy_params`` are those of :class:`~cos_provider.operators.object_copy.CosCopyObjectOperator`
         (``metadata_directive``, ``metadata``, content headers, ``storage_class``, ``acl``,
-        ``grant_*``, ``server_side_encryption``, ``tagging``, ``copy_source_if_*``,
-        ``part_size``, ``resume``). With ``move`` the source is deleted once the
-        copy is verified, and only if it is still what was copied.
+        ``grant_*``, ``server_side_encryption``, ``kms_key_id``, ``kms_context``,
+        ``sse_customer_key``, ``source_sse_customer_key``, ``tagging``,
+        ``tagging_directive``, ``copy_source_if_*``, ``part_size``, ``resume``,
+        ``overwrite``). With ``move`` the source is deleted once the copy is
+        verified, and only if it is still what was copied. With
+        ``overwrite=False`` an existing destination raises
+        :class:`~cos_provider.client.copy.overwrite.DestinationExistsError`.
         """
+        params.check_copy_params(copy_params)
+        keys = self.customer_keys(copy_params)
         options = params.copy_options(
-            copy_params, multipart_threshold=multipart_threshold, concurrency=concurrency
+            copy_params, multipart_threshold=multipart_threshold, concurrency=concurrency, keys=keys
         )
-        params.flag(move, "move")
+        validation.validate_bool(move, "move")
         client = self.client_for(dest_region)
         source, dest = params.copy_refs(
             client,
@@ -304,7 +348,7 @@ class CosHook(BaseHook):
                 raise CosValidationError("move", "cannot move an object onto itself")
             outcome = engine.copy(source, dest, options)
         if move:
-            delete_moved_source(client, source, outcome, logger or self.log)
+            delete_moved_source(client, source, outcome, logger or self.log, keys.source)
         report_lineage(self, [source], [dest])
         return outcome
 
@@ -318,6 +362,9 @@ class CosHook(BaseHook):
         remove: Iterable[str] | None = None,
         merge: bool = True,
         storage_class: str | None = None,
+        tagging: Mapping[str, str] | str | None = None,
+        tagging_directive: str | None = None,
+        sse_customer_key: str | CustomerKey | None = None,
         if_match: str | None = None,
         multipart_threshold: int = limits.MAX_SINGLE_COPY_SIZE,
         part_size: int | None = None,
@@ -330,7 +377,11 @@ class CosHook(BaseHook):
         With ``merge`` the object keeps what is not changed and ``remove``
         drops metadata names; without it the object gets exactly what is
         passed. ``content_headers``: ``content_type``, ``cache_control``,
-        ``content_disposition``, ``content_encoding``, ``expires``.
+        ``content_disposition``, ``content_encoding``, ``expires``. Tags are
+        kept unless ``tagging`` retags the object (or
+        ``tagging_directive="Replaced"`` alone removes them). An SSE-C
+        object is read and rewritten with ``sse_customer_key`` (default: the
+        connection's ``sse_customer_key`` extra).
         """
         params.check_sizes(
             multipart_threshold=multipart_threshold, part_size=part_size, concurrency=concurrency
@@ -339,12 +390,16 @@ class CosHook(BaseHook):
         ref = params.object_ref(
             client, bucket_key, bucket_name, region=region, key_field="bucket_key", bucket_field="bucket_name"
         )
-        change = MetadataChange.of(metadata, remove, merge, storage_class, **content_headers)
+        change = MetadataChange.of(
+            metadata, remove, merge, storage_class, tagging, tagging_directive, **content_headers
+        )
+        key = self.customer_keys({"sse_customer_key": sse_customer_key}).dest
         with self._engine(client, logger) as engine:
             result = replace_metadata(
                 engine,
                 ref,
                 change,
+                customer_key=key,
                 if_match=if_match,
                 multipart_threshold=multipart_threshold,
                 part_size=part_size,
@@ -381,16 +436,20 @@ class CosHook(BaseHook):
         :meth:`copy_object`. ``replace=False`` skips destinations that already
         hold the source's bytes.
         """
+        params.check_copy_params(copy_params)
         options = params.copy_options(
             copy_params,
             multipart_threshold=multipart_threshold,
             concurrency=part_concurrency,
             concurrency_field="part_concurrency",
+            keys=self.customer_keys(copy_params),
         )
         params.check_sizes(concurrency=concurrency)
-        params.flag(replace, "replace")
-        params.flag(continue_on_failure, "continue_on_failure")
+        validation.validate_bool(replace, "replace")
+        validation.validate_bool(continue_on_failure, "continue_on_failure")
         client = self.client_for(dest_region)
+        if options.keys:  # before the listing: nothing is sent over http with SSE-C
+            require_https(client.endpoint, options.keys.field())
         src_bucket = params.bucket_name(client, source_bucket, "source_bucket")
         mapping = CopyMapping.of(
             Selection.of(prefix, match_glob, keys),
@@ -434,12 +493,17 @@ class CosHook(BaseHook):
 
         The session is JSON-able (``session.to_dict()``) and travels to
         :meth:`copy_parts`, :meth:`complete_multipart_copy` and
-        :meth:`abort_multipart_copy`, which may run in other processes.
+        :meth:`abort_multipart_copy`, which may run in other processes. It
+        holds the SSE-C keys' MD5s, never the keys: those steps take the keys
+        again (parameters or the connection) and check them against it.
         """
         params.check_sizes(concurrency=part_concurrency, concurrency_field="part_concurrency")
         # Plan for the whole fleet: every worker runs part_concurrency parts at once.
         total = min(batches * part_concurrency, MAX_CONCURRENCY)
-        options = params.copy_options(copy_params, multipart_threshold=0, concurrency=total)
+        params.check_copy_params(copy_params)
+        options = params.copy_options(
+            copy_params, multipart_threshold=0, concurrency=total, keys=self.customer_keys(copy_params)
+        )
         client = self.client_for(dest_region)
         source, dest = params.copy_refs(
             client,
@@ -465,13 +529,16 @@ class CosHook(BaseHook):
         progress_interval: float = 10.0,
         label: str | None = None,
         logger: Any = None,
+        sse_customer_key: str | CustomerKey | None = None,
+        source_sse_customer_key: str | CustomerKey | None = None,
     ) -> dict[int, tuple[str, int | None]]:
         """Copy some parts of a session; parts an earlier try already copied are kept, not copied again.
 
         A failure does not abort the upload (a retry can still succeed);
-        returns ``{part_number: (etag, crc64 or None)}``.
+        returns ``{part_number: (etag, crc64 or None)}``. SSE-C keys: as
+        :meth:`copy_object` takes them; they must be the session's.
         """
-        session = params.as_session(session)
+        session = self._with_keys(session, sse_customer_key, source_sse_customer_key)
         params.check_sizes(concurrency=concurrency)
         with self._engine(self.client_for(session.dest.region), logger) as engine:
             return mapped.copy_batch(
@@ -490,16 +557,29 @@ class CosHook(BaseHook):
         *,
         move: bool = False,
         logger: Any = None,
+        sse_customer_key: str | CustomerKey | None = None,
+        source_sse_customer_key: str | CustomerKey | None = None,
     ) -> CopyOutcome:
         """Complete after checking the parts' combined CRC64, then verify size and CRC64 against the source."""
-        session = params.as_session(session)
+        session = self._with_keys(session, sse_customer_key, source_sse_customer_key)
         client = self.client_for(session.dest.region)
         with self._engine(client, logger) as engine:
             outcome = mapped.complete(engine, session, parts)
         if move:
-            delete_moved_source(client, session.source, outcome, logger or self.log)
+            delete_moved_source(client, session.source, outcome, logger or self.log, session.keys.source)
         report_lineage(self, [session.source], [session.dest])
         return outcome
+
+    def _with_keys(
+        self, session: MultipartSession | Mapping[str, Any], dest_key: Any, source_key: Any
+    ) -> MultipartSession:
+        """The session (or its XCom dict) with the SSE-C keys it was started with, or a clear refusal."""
+        session = params.as_session(session)
+        keys = self.customer_keys({"sse_customer_key": dest_key, "source_sse_customer_key": source_key})
+        session = session.with_keys(keys)
+        if keys:  # before ListParts: nothing is sent over http with SSE-C
+            require_https(self.client_for(session.dest.region).endpoint, keys.field())
+        return session
 
     def abort_multipart_copy(
         self, session: MultipartSession | Mapping[str, Any], reason: str = "", *, logger: Any = None

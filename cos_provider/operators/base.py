@@ -15,10 +15,12 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from cos_provider.client.encryption import CustomerKey
+from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
-from cos_provider.client.params import COPY_PARAMS
+from cos_provider.client.params import COPY_PARAMS, SECRET_PARAMS
 from cos_provider.client.uri import SCHEME
-from cos_provider.hooks.cos import CosHook
+from cos_provider.hooks.cos import CosHook, mask_customer_key
 
 POOL_MARGIN = 4
 """HTTP connections beyond the copy concurrency (HEADs, Complete, aborts)."""
@@ -44,6 +46,10 @@ COPY_TEMPLATE_FIELDS = (
     "storage_class",
     "acl",
     "tagging",
+    "tagging_directive",
+    "server_side_encryption",
+    "kms_key_id",
+    "kms_context",
     "copy_source_if_match",
     "copy_source_if_none_match",
     "copy_source_if_modified_since",
@@ -52,6 +58,8 @@ COPY_TEMPLATE_FIELDS = (
     "region",
 )
 OBJECT_TEMPLATE_FIELDS = (*OBJECT_PARAMS, *COPY_TEMPLATE_FIELDS)
+"""SSE-C keys (:data:`~cos_provider.client.params.SECRET_PARAMS`) are never template fields:
+Airflow stores rendered template fields in its database and shows them in the UI."""
 
 
 class CosBaseOperator(BaseOperator):
@@ -92,7 +100,41 @@ class CosBaseOperator(BaseOperator):
         return {name: getattr(self, name) for name in names}
 
     def copy_params(self) -> dict[str, Any]:
-        return self.values(COPY_PARAMS)
+        """The copy parameters for the hook; SSE-C keys only from operators that take them."""
+        secrets = {name: getattr(self, name) for name in SECRET_PARAMS if hasattr(self, name)}
+        return {**self.values(COPY_PARAMS), **secrets}
+
+    def _hook_apply_defaults(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """Turn SSE-C key parameters into :class:`CustomerKey` before Airflow keeps a copy of them.
+
+        Airflow calls this before ``__init__`` and then stores the keyword
+        arguments on the operator (``_BaseOperator__init_kwargs``); parsing
+        here means the raw key is never held by the operator, only an
+        object whose ``repr`` shows the key's MD5. The key is registered
+        with the secrets masker, so from here on every log line Airflow
+        writes shows ``***`` instead. A malformed key fails the DAG import,
+        without quoting the value.
+        """
+        for name in SECRET_PARAMS:
+            if kwargs.get(name) is None:
+                continue
+            try:
+                key = CustomerKey.parse(kwargs[name], name)
+            except CosValidationError as exc:
+                raise CosValidationError(
+                    name,
+                    f"{exc.rule} (SSE-C keys are not templated: pass the key itself, or set the "
+                    f"connection's {name} extra)",
+                ) from None
+            if key is not None:
+                mask_customer_key(key)
+            kwargs[name] = key
+        return args, kwargs
+
+    def keep_secrets(self, arguments: dict[str, Any], names: Sequence[str] = SECRET_PARAMS) -> None:
+        """Store the SSE-C key parameters (already :class:`CustomerKey`, see :meth:`_hook_apply_defaults`)."""
+        for name in names:
+            setattr(self, name, arguments[name])
 
     def on_kill(self) -> None:
         if "hook" in self.__dict__:

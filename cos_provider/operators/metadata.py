@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from cos_provider.client import limits
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
+from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.operations import CONTENT_HEADERS, ObjectRef
 from cos_provider.client.uri import parse_cos_url
 from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator, openlineage_facets
@@ -15,7 +16,17 @@ from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator, openlineag
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-PARAMS = ("bucket_key", "bucket_name", "metadata", "remove", "merge", *CONTENT_HEADERS, "storage_class")
+PARAMS = (
+    "bucket_key",
+    "bucket_name",
+    "metadata",
+    "remove",
+    "merge",
+    *CONTENT_HEADERS,
+    "storage_class",
+    "tagging",
+    "tagging_directive",
+)
 
 
 class CosReplaceObjectMetadataOperator(CosBaseOperator):
@@ -24,11 +35,15 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
     By default (``merge=True``) the object keeps every metadata entry and
     content header the caller does not change, and ``remove`` lists metadata
     names to drop; with ``merge=False`` the object gets exactly what is passed.
-    The storage class and SSE are kept unless given (a self-copy would
-    otherwise reset them). The copy is pinned with If-Match to the ETag read
-    first (or to ``if_match`` if given), so a concurrent writer is never
-    silently overwritten; objects over ``multipart_threshold`` go through the
-    multipart engine.
+    The storage class and SSE (algorithm and KMS key id) are kept unless
+    given (a self-copy would otherwise reset them), and so are the tags:
+    ``tagging`` retags the object (directive ``Replaced``), and
+    ``tagging_directive="Replaced"`` without ``tagging`` removes them. An
+    SSE-C object needs ``sse_customer_key`` (or the connection's extra): it
+    is read and written back with that key. The copy is pinned with If-Match
+    to the ETag read first (or to ``if_match`` if given), so a concurrent
+    writer is never silently overwritten; objects over
+    ``multipart_threshold`` go through the multipart engine.
 
     Returns the new ETag, version id, the resulting metadata and content headers.
     """
@@ -45,10 +60,13 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
         "content_encoding",
         "expires",
         "storage_class",
+        "tagging",
+        "tagging_directive",
         "if_match",
         "cos_conn_id",
     )
     template_fields_renderers = {"metadata": "json"}
+    sse_customer_key: CustomerKey | None  # set by keep_secrets, never templated
 
     def __init__(
         self,
@@ -64,6 +82,9 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
         content_encoding: str | None = None,
         expires: str | None = None,
         storage_class: str | None = None,
+        tagging: dict[str, str] | str | None = None,
+        tagging_directive: str | None = None,
+        sse_customer_key: str | None = None,
         if_match: str | None = None,
         multipart_threshold: int = limits.MAX_SINGLE_COPY_SIZE,
         part_size: int | None = None,
@@ -72,6 +93,7 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.keep(locals(), PARAMS)
+        self.keep_secrets(locals(), ("sse_customer_key",))
         self.if_match = if_match
         self.multipart_threshold = multipart_threshold
         self.part_size = part_size
@@ -90,6 +112,7 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
             multipart_threshold=self.multipart_threshold,
             part_size=self.part_size,
             concurrency=self.concurrency,
+            sse_customer_key=self.sse_customer_key,
             logger=self.log,
         )
         self._ref = ObjectRef(*parse_cos_url(result["uri"]))

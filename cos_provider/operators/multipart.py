@@ -29,7 +29,7 @@ from cos_provider.client.copy import MultipartSession
 from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
-from cos_provider.client.params import COPY_PARAMS, as_session
+from cos_provider.client.params import COPY_PARAMS, SECRET_PARAMS, as_session
 from cos_provider.operators.base import (
     OBJECT_PARAMS,
     OBJECT_TEMPLATE_FIELDS,
@@ -54,12 +54,37 @@ def max_map_length() -> int:
         return MAX_MAPPED_BATCHES
 
 
+MAPPED_KEYS_RULE = (
+    "the mapped multipart copy takes SSE-C keys from the connection (extras sse_customer_key / "
+    "source_sse_customer_key): a parameter of a mapped task is stored in the serialized DAG"
+)
+
+
+def refuse_secret_parameters(sse_customer_key: Any, source_sse_customer_key: Any) -> None:
+    """Refuse SSE-C keys given as parameters of the mapped steps, without echoing them.
+
+    They are named parameters (not left to ``**kwargs``) because Airflow's
+    "invalid arguments" error would print their values.
+    """
+    for name, value in (
+        ("sse_customer_key", sse_customer_key),
+        ("source_sse_customer_key", source_sse_customer_key),
+    ):
+        if value is not None:
+            raise CosValidationError(name, MAPPED_KEYS_RULE)
+
+
 class CosInitiateMultipartCopyOperator(CosBaseOperator):
     """Step 1 of the mapped multipart copy: plan, then resume or initiate.
 
     Takes the source, destination and copy parameters of
     :class:`~cos_provider.operators.copy.CosCopyObjectOperator` (except
     ``move``; the threshold does not apply: this always copies in parts).
+    SSE-C keys come from the connection's ``sse_customer_key`` /
+    ``source_sse_customer_key`` extras only: the part-copy tasks need them
+    too, and a parameter of a mapped task is stored in the serialized DAG.
+    The session XCom records the keys' MD5s (never the keys), so a part
+    task with another key fails before sending anything.
 
     :param max_mapped_tasks: How many mapped part-copy tasks to plan for
         (capped by ``[core] max_map_length``, 1024 by default).
@@ -85,6 +110,7 @@ class CosInitiateMultipartCopyOperator(CosBaseOperator):
         source_region: str | None = None,
         dest_region: str | None = None,
         metadata_directive: str = "Copy",
+        tagging_directive: str | None = None,
         metadata: dict[str, str] | None = None,
         content_type: str | None = None,
         cache_control: str | None = None,
@@ -99,7 +125,9 @@ class CosInitiateMultipartCopyOperator(CosBaseOperator):
         grant_write_acp: str | None = None,
         grant_full_control: str | None = None,
         server_side_encryption: str | None = None,
-        tagging: str | None = None,
+        kms_key_id: str | None = None,
+        kms_context: dict[str, str] | str | None = None,
+        tagging: dict[str, str] | str | None = None,
         copy_source_if_match: str | None = None,
         copy_source_if_none_match: str | None = None,
         copy_source_if_modified_since: Any = None,
@@ -108,8 +136,12 @@ class CosInitiateMultipartCopyOperator(CosBaseOperator):
         max_mapped_tasks: int = DEFAULT_MAPPED_TASKS,
         part_concurrency: int = DEFAULT_TASK_CONCURRENCY,
         resume: bool = True,
+        overwrite: bool = True,
+        sse_customer_key: Any = None,
+        source_sse_customer_key: Any = None,
         **kwargs: Any,
     ) -> None:
+        refuse_secret_parameters(sse_customer_key, source_sse_customer_key)
         super().__init__(**kwargs)
         self.keep(locals(), (*OBJECT_PARAMS, *COPY_PARAMS))
         self.max_mapped_tasks = max_mapped_tasks
@@ -160,8 +192,11 @@ class CosCopyPartsOperator(CosBaseOperator):
         batch: Any,
         concurrency: int = DEFAULT_TASK_CONCURRENCY,
         progress_interval: float = 10.0,
+        sse_customer_key: Any = None,
+        source_sse_customer_key: Any = None,
         **kwargs: Any,
     ) -> None:
+        refuse_secret_parameters(sse_customer_key, source_sse_customer_key)
         super().__init__(**kwargs)
         self.session = session
         self.batch = batch
@@ -212,8 +247,11 @@ class CosCompleteMultipartCopyOperator(CosBaseOperator):
         session: Any,
         parts: Any,
         move: bool = False,
+        sse_customer_key: Any = None,
+        source_sse_customer_key: Any = None,
         **kwargs: Any,
     ) -> None:
+        refuse_secret_parameters(sse_customer_key, source_sse_customer_key)
         super().__init__(**kwargs)
         self.session = session
         self.parts = parts
@@ -290,6 +328,9 @@ def cos_multipart_copy_group(
     ``initiate`` >> ``copy_parts`` (mapped) >> ``complete``, and ``abort`` as
     the teardown of ``initiate``.
     """
+    secrets = sorted(set(copy_params) & set(SECRET_PARAMS))
+    if secrets:
+        raise CosValidationError(secrets[0], MAPPED_KEYS_RULE)
     with TaskGroup(group_id) as group:
         initiate = CosInitiateMultipartCopyOperator(
             task_id="initiate",

@@ -38,10 +38,22 @@ class CosCopyObjectOperator(CosBaseOperator):
     :param metadata: ``x-cos-meta-*`` of the new object (with ``Replaced``).
     :param content_type: With ``Replaced``; likewise ``cache_control``, ``content_disposition``,
         ``content_encoding``, ``expires``.
-    :param storage_class: e.g. ``STANDARD_IA``; COS makes the copy STANDARD unless set.
-    :param acl: Object ACL (``private``, ``public-read``, ...); ``grant_*``: ``id="<uin>"`` lists.
-    :param server_side_encryption: ``AES256``.
-    :param tagging: ``k=v&k2=v2``.
+    :param storage_class: e.g. ``STANDARD_IA`` (any case); COS makes the copy STANDARD unless set.
+    :param acl: Object ACL (``private``, ``public-read``, ..., any case); ``grant_*``: comma-separated
+        ``id="<uin>"`` or ``id="qcs::cam::uin/<owner>:uin/<uin>"`` lists.
+    :param server_side_encryption: ``AES256`` or ``SM4`` (SSE-COS), ``cos/kms`` (SSE-KMS), any case.
+        COS leaves the copy unencrypted unless this (or ``sse_customer_key``) is given.
+    :param kms_key_id: With ``cos/kms``: the KMS key (CMK) id; COS's default key if not given.
+    :param kms_context: With ``cos/kms``: the encryption context, a dict (sent as base64 JSON) or
+        an already base64-encoded JSON object.
+    :param sse_customer_key: SSE-C: encrypt the copy with this key (base64 of 32 bytes). A secret:
+        not templated, masked in logs; defaults to the connection's ``sse_customer_key`` extra.
+        Needs HTTPS.
+    :param source_sse_customer_key: SSE-C key of an SSE-C source (likewise a secret; defaults to
+        the connection's ``source_sse_customer_key`` extra).
+    :param tagging: Tags of the copy: a dict, or ``k=v&k2=v2`` with URL-encoded keys and values.
+    :param tagging_directive: ``Copy`` (keep the source's tags) or ``Replaced`` (use ``tagging``;
+        no tags if none is given). Default: ``Replaced`` when ``tagging`` is given, else ``Copy``.
     :param copy_source_if_match: Copy only if the source ETag matches; likewise
         ``copy_source_if_none_match``, ``copy_source_if_modified_since``,
         ``copy_source_if_unmodified_since`` (COS allows If-Match with
@@ -51,6 +63,8 @@ class CosCopyObjectOperator(CosBaseOperator):
     :param concurrency: Parallel part copies.
     :param move: Delete the source after the copy is verified.
     :param resume: Continue an upload left by a killed earlier try (see the README).
+    :param overwrite: ``False``: fail (409 ``FileAlreadyExists``) rather than replace an existing
+        destination, checked atomically by COS. No effect on a bucket that has ever had versioning.
     :param cos_conn_id: The Tencent COS connection.
     :param region: Overrides the connection's region.
 
@@ -72,6 +86,7 @@ class CosCopyObjectOperator(CosBaseOperator):
         source_region: str | None = None,
         dest_region: str | None = None,
         metadata_directive: str = "Copy",
+        tagging_directive: str | None = None,
         metadata: dict[str, str] | None = None,
         content_type: str | None = None,
         cache_control: str | None = None,
@@ -86,7 +101,11 @@ class CosCopyObjectOperator(CosBaseOperator):
         grant_write_acp: str | None = None,
         grant_full_control: str | None = None,
         server_side_encryption: str | None = None,
-        tagging: str | None = None,
+        kms_key_id: str | None = None,
+        kms_context: dict[str, str] | str | None = None,
+        sse_customer_key: str | None = None,
+        source_sse_customer_key: str | None = None,
+        tagging: dict[str, str] | str | None = None,
         copy_source_if_match: str | None = None,
         copy_source_if_none_match: str | None = None,
         copy_source_if_modified_since: Any = None,
@@ -96,10 +115,12 @@ class CosCopyObjectOperator(CosBaseOperator):
         concurrency: int = DEFAULT_CONCURRENCY,
         move: bool = False,
         resume: bool = True,
+        overwrite: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.keep(locals(), (*OBJECT_PARAMS, *COPY_PARAMS))
+        self.keep_secrets(locals())
         self.multipart_threshold = multipart_threshold
         self.concurrency = concurrency
         self.move = move

@@ -45,6 +45,12 @@ class CosCopyPrefixOperator(CosBaseOperator):
     :param continue_on_failure: Keep copying after a failure; failures are
         logged and pushed as the ``failures`` XCom, and the task succeeds.
         Otherwise the first failure stops the copy and fails the task.
+    :param overwrite: ``False``: never replace an existing destination (COS refuses each such
+        copy with ``FileAlreadyExists``, a failure of that object).
+
+    The attribute, tagging, encryption and SSE-C parameters are those of
+    :class:`~cos_provider.operators.object_copy.CosCopyObjectOperator`,
+    applied to every object.
 
     Returns the destination URIs (``cos://bucket/key``) of copied and skipped objects.
     """
@@ -74,6 +80,7 @@ class CosCopyPrefixOperator(CosBaseOperator):
         source_region: str | None = None,
         dest_region: str | None = None,
         metadata_directive: str = "Copy",
+        tagging_directive: str | None = None,
         metadata: dict[str, str] | None = None,
         content_type: str | None = None,
         cache_control: str | None = None,
@@ -88,7 +95,11 @@ class CosCopyPrefixOperator(CosBaseOperator):
         grant_write_acp: str | None = None,
         grant_full_control: str | None = None,
         server_side_encryption: str | None = None,
-        tagging: str | None = None,
+        kms_key_id: str | None = None,
+        kms_context: dict[str, str] | str | None = None,
+        sse_customer_key: str | None = None,
+        source_sse_customer_key: str | None = None,
+        tagging: dict[str, str] | str | None = None,
         copy_source_if_match: str | None = None,
         copy_source_if_none_match: str | None = None,
         copy_source_if_modified_since: Any = None,
@@ -100,10 +111,12 @@ class CosCopyPrefixOperator(CosBaseOperator):
         concurrency: int = 16,
         part_concurrency: int = 8,
         resume: bool = True,
+        overwrite: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.keep(locals(), (*PARAMS, *COPY_PARAMS))
+        self.keep_secrets(locals())
         self.multipart_threshold = multipart_threshold
         self.concurrency = concurrency
         self.part_concurrency = part_concurrency

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException
 
 from cos_provider.client.errors import CosValidationError
-from cos_provider.client.params import flag, positive_seconds, whole_number
+from cos_provider.client.params import positive_seconds, whole_number
 from cos_provider.client.timestamps import to_datetime
+from cos_provider.client.validation import validate_bool
 from cos_provider.client.watch import call_check_fn, parse_target, parse_targets, validate_check_fn
 from cos_provider.sensors.base import CosBaseSensor, CosSensorError
 from cos_provider.triggers.cos import (
@@ -73,8 +74,8 @@ class CosObjectSensor(CosBaseSensor):
         super().__init__(**kwargs)
         if min_size is not None:
             whole_number(min_size, "min_size")
-        flag(use_glob, "use_glob")
-        flag(with_metadata, "with_metadata")
+        validate_bool(use_glob, "use_glob")
+        validate_bool(with_metadata, "with_metadata")
         validate_check_fn(check_fn)
         self.key = key
         self.bucket = bucket
@@ -132,7 +133,7 @@ class CosObjectUpdatedSensor(CosBaseSensor):
         super().__init__(**kwargs)
         if timestamp is not None and ts_func is not None:
             raise CosValidationError("timestamp/ts_func", "give either timestamp or ts_func, not both")
-        flag(with_metadata, "with_metadata")
+        validate_bool(with_metadata, "with_metadata")
         self.key = key
         self.bucket = bucket
         self.timestamp = timestamp
@@ -209,7 +210,7 @@ class CosPrefixInactivitySensor(CosBaseSensor):
         self.prefix = prefix
         self.inactivity_period = positive_seconds(inactivity_period, "inactivity_period")
         self.min_objects = whole_number(min_objects, "min_objects", minimum=1)
-        self.allow_delete = flag(allow_delete, "allow_delete")
+        self.allow_delete = validate_bool(allow_delete, "allow_delete")
 
     def watch_kwargs(self, context: Context) -> dict[str, Any]:
         return {

@@ -248,7 +248,7 @@ def test_sse_is_echoed_and_validated(raw: Raw, emu: CosEmulator, src: str) -> No
     resp = raw.copy(src, "d", source_of(src, "src"), headers={"x-cos-server-side-encryption": "AES256"})
     assert resp.headers["x-cos-server-side-encryption"] == "AES256"
     assert raw.request("HEAD", src, "d").headers["x-cos-server-side-encryption"] == "AES256"
-    resp = raw.copy(src, "d", source_of(src, "src"), headers={"x-cos-server-side-encryption": "SM4"})
+    resp = raw.copy(src, "d", source_of(src, "src"), headers={"x-cos-server-side-encryption": "AES128"})
     assert (resp.status_code, error_code(resp)) == (400, "InvalidArgument")
 
 

@@ -27,6 +27,8 @@ FULL_EXTRA = {
     "read_timeout": 42,
     "max_attempts": "7",
     "verify": "false",
+    "sse_customer_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    "source_sse_customer_key": "MDEyMzQ1Njc4OUFCQ0RFRjAxMjM0NTY3ODlBQkNERUY=",
 }
 
 
@@ -58,6 +60,10 @@ def test_reads_every_connection_field(monkeypatch):
     assert s.transport.retry.max_attempts == 7
     assert (s.app_id, s.bucket) == ("1250000001", "probe")
     assert hook.get_conn().bucket("probe") == "probe-1250000001"
+    assert s.sse_customer_key is not None and s.sse_customer_key.md5 == "hRasmdxgYDKV3nvbahU1MA=="
+    assert (
+        s.source_sse_customer_key is not None and s.source_sse_customer_key.md5 == "U5L61r7jcwdNvT7frmUG8g=="
+    )
 
 
 def test_prefixed_extras_and_custom_domain(monkeypatch):

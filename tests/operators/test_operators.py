@@ -81,7 +81,7 @@ BAD_COPY_PARAMS = [
     ({"source_bucket_key": "in.bin"}, "source_bucket_name", "is required"),
     ({"dest_bucket_name": "Bad_Bucket"}, "dest_bucket_name", "must be <name>-<appid>"),
     ({"dest_bucket_key": "x" * 900}, "dest_bucket_key", "850"),
-    ({"server_side_encryption": "SM4"}, "server_side_encryption", "AES256"),
+    ({"server_side_encryption": "AES128"}, "server_side_encryption", "AES256, SM4, cos/kms"),
     (
         {
             "move": True,

@@ -42,7 +42,8 @@ from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
 from cos_provider.client.copy.progress import LoggerLike
 from cos_provider.client.copy.single import copy_single
 from cos_provider.client.copy.source import listed_info
-from cos_provider.client.errors import CosValidationError
+from cos_provider.client.encryption import key_needed, require_https
+from cos_provider.client.errors import CosServiceError, CosValidationError
 from cos_provider.client.models import ListedObject, ObjectInfo, PartCopyResult
 from cos_provider.client.operations import ObjectRef
 
@@ -68,6 +69,8 @@ class CopyEngine:
     def validate(self, source: ObjectRef, dest: ObjectRef, options: CopyOptions) -> None:
         """Every rule a copy can break before sending anything (builds the same calls)."""
         options.validate()
+        if options.keys:
+            require_https(self.client.endpoint, options.keys.field())
         here = self.client.endpoint.region
         if dest.region and here and dest.region != here:
             raise CosValidationError(
@@ -82,12 +85,24 @@ class CopyEngine:
             metadata_directive=options.metadata_directive,
             attributes=options.attributes,
             conditions=options.conditions,
+            tagging_directive=options.tagging_directive,
+            forbid_overwrite=not options.overwrite,
+            keys=options.keys,
         )
         if options.directive == "Replaced":
-            ops.initiate_multipart_upload(dest, options.attributes)
+            ops.initiate_multipart_upload(dest, options.attributes, customer_key=options.keys.dest)
 
-    def head_source(self, source: ObjectRef) -> ObjectInfo:
-        return self.client.head_object(source.bucket, source.key, source.version_id, source.region)
+    def head_source(self, source: ObjectRef, options: CopyOptions | None = None) -> ObjectInfo:
+        """HEAD the source (with its SSE-C key, if the options carry one)."""
+        key = options.keys.source if options is not None else None
+        try:
+            return self.client.head_object(
+                source.bucket, source.key, source.version_id, source.region, customer_key=key
+            )
+        except CosServiceError as exc:
+            if key is None:
+                raise key_needed(exc, source.uri(), "source_sse_customer_key") from exc
+            raise
 
     # -- the whole copy
 
@@ -115,7 +130,7 @@ class CopyEngine:
             return copy_single(
                 self.client, source, dest, options, info, have_crc=False, started=started, log=self.log
             )
-        info = source_info or self.head_source(source)
+        info = source_info or self.head_source(source, options)
         if info.size <= options.multipart_threshold:
             return copy_single(
                 self.client, source, dest, options, info, have_crc=True, started=started, log=self.log
@@ -181,7 +196,7 @@ class CopyEngine:
     ) -> MultipartSession:
         """HEAD (unless given), check conditions, plan, then resume or Initiate."""
         self.validate(source, dest, options)
-        info = info or self.head_source(source)
+        info = info or self.head_source(source, options)
         return multipart.start(self.client, self.uploads, source, dest, options, info, log=self.log)
 
     def copy_parts(
@@ -198,6 +213,8 @@ class CopyEngine:
         reused_bytes: int = 0,
     ) -> dict[int, PartCopyResult]:
         """:func:`~cos_provider.client.copy.parts.copy_parts` for ``session``."""
+        if session.keys:
+            require_https(self.client.endpoint, session.keys.field())
         return copy_parts(
             self.client,
             self.uploads,

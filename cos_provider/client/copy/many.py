@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from cos_provider.client.client import CosClient
 from cos_provider.client.copy.models import CopyOptions
 from cos_provider.client.copy.window import run_window
+from cos_provider.client.encryption import NO_KEYS, CustomerKeys
 from cos_provider.client.errors import CosError, CosServiceError
 from cos_provider.client.etag import same_etag
 from cos_provider.client.models import ListedObject
@@ -53,7 +54,13 @@ class ManyCopyResult:
         }
 
 
-def already_copied(client: CosClient, src: ObjectRef, listed: ListedObject | None, dest: ObjectRef) -> bool:
+def already_copied(
+    client: CosClient,
+    src: ObjectRef,
+    listed: ListedObject | None,
+    dest: ObjectRef,
+    keys: CustomerKeys = NO_KEYS,
+) -> bool:
     """Does ``dest`` already hold ``src``'s bytes? Same size, and the same ETag or the same CRC64.
 
     Either alone is not enough: a multipart ETag is not a digest of the
@@ -62,14 +69,14 @@ def already_copied(client: CosClient, src: ObjectRef, listed: ListedObject | Non
     listing entry answers before the source is HEADed.
     """
     try:
-        have = client.head_object(dest.bucket, dest.key)
+        have = client.head_object(dest.bucket, dest.key, customer_key=keys.dest)
     except CosServiceError as exc:
         if exc.is_not_found:
             return False
         raise
     if listed is not None and have.size != listed.size:
         return False
-    src_info = client.head_object(src.bucket, src.key, src.version_id, src.region)
+    src_info = client.head_object(src.bucket, src.key, src.version_id, src.region, customer_key=keys.source)
     if have.size != src_info.size:
         return False
     if same_etag(have.etag, src_info.etag):
@@ -91,7 +98,7 @@ def copy_many(
 
     def copy_one(pair: Pair) -> bool:
         src, dest, listed = pair
-        if not replace and already_copied(engine.client, src, listed, dest):
+        if not replace and already_copied(engine.client, src, listed, dest, options.keys):
             return False
         engine.copy(src, dest, options, listed=listed)
         return True

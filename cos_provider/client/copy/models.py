@@ -8,12 +8,13 @@ round-trip through plain dicts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cos_provider.client import limits, validation
+from cos_provider.client import limits, tagging, validation
 from cos_provider.client import operations as ops
 from cos_provider.client.copy.plan import (
     DEFAULT_CONCURRENCY,
@@ -22,6 +23,7 @@ from cos_provider.client.copy.plan import (
     TransferModel,
     validate_concurrency,
 )
+from cos_provider.client.encryption import NO_KEYS, CustomerKeys
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.models import _AsDict
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
@@ -45,11 +47,19 @@ class CopyOptions:
     progress_interval: float = 10.0
     model: TransferModel = DEFAULT_MODEL
     complete_timeout: float = COMPLETE_READ_TIMEOUT
+    tagging_directive: str | None = None
+    """``Copy``/``Replaced``; ``None``: ``Replaced`` if ``attributes`` has tags, else not sent."""
+    overwrite: bool = True
+    """``False``: ``x-cos-forbid-overwrite`` (an existing destination fails the copy)."""
+    keys: CustomerKeys = field(default=NO_KEYS, repr=False)
+    """SSE-C keys of the source and destination; never serialised."""
 
     def validate(self) -> None:
         directive = validation.validate_directive(self.metadata_directive)
         self.conditions.validate()
         self.attributes.headers(include_content=directive == "Replaced")
+        tagging.directive(self.tagging_directive, self.attributes.has_tags)
+        validation.validate_bool(self.overwrite, "overwrite")
         if directive == "Copy" and any(
             getattr(self.attributes, a) is not None for a in (*ops.CONTENT_HEADERS, "metadata")
         ):
@@ -76,6 +86,11 @@ class CopyOptions:
     @property
     def directive(self) -> str:
         return validation.validate_directive(self.metadata_directive)
+
+    @property
+    def tag_directive(self) -> str | None:
+        """The ``x-cos-tagging-directive`` a PUT copy sends (see :func:`tagging.directive`)."""
+        return tagging.directive(self.tagging_directive, self.attributes.has_tags)
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,35 @@ class MultipartSession:
     conditions: CopyConditions
     resumed_parts: Mapping[int, str] = field(default_factory=dict)
     resumed_bytes: int = 0
+    forbid_overwrite: bool = False
+    """Complete sends ``x-cos-forbid-overwrite`` (the copy was asked not to overwrite)."""
+    source_key_md5: str | None = None
+    """MD5 of the source's SSE-C key, so a later task can check it holds the same key."""
+    dest_key_md5: str | None = None
+    keys: CustomerKeys = field(default=NO_KEYS, repr=False, compare=False)
+    """The SSE-C keys themselves: in memory only, never in :meth:`to_dict` (XCom)."""
+
+    def with_keys(self, keys: CustomerKeys) -> MultipartSession:
+        """This session with its SSE-C keys, checked against the MD5s it was started with.
+
+        A mapped part-copy task gets the keys from its connection or
+        parameters, never from the session XCom; a missing or different key
+        would make COS refuse every part, so it is refused here first.
+        """
+        for name, want, got in (
+            ("source_sse_customer_key", self.source_key_md5, keys.source),
+            ("sse_customer_key", self.dest_key_md5, keys.dest),
+        ):
+            have = got.md5 if got is not None else None
+            if have != want:
+                if want is None:
+                    rule = "is given, but the copy was started without an SSE-C key for it"
+                elif have is None:
+                    rule = f"is needed: the copy was started with an SSE-C key (MD5 {want})"
+                else:
+                    rule = f"is not the key the copy was started with (MD5 {have}, not {want})"
+                raise CosValidationError(name, rule)
+        return dataclasses.replace(self, keys=keys)
 
     @property
     def plan(self) -> CopyPlan:
@@ -145,6 +189,9 @@ class MultipartSession:
                 "if_unmodified_since": http_date(c.if_unmodified_since) if c.if_unmodified_since else None,
             },
             "resumed_bytes": self.resumed_bytes,
+            "forbid_overwrite": self.forbid_overwrite,
+            "source_sse_customer_key_md5": self.source_key_md5,
+            "sse_customer_key_md5": self.dest_key_md5,
         }
         if include_parts:
             out["resumed_parts"] = {str(k): v for k, v in self.resumed_parts.items()}
@@ -170,6 +217,9 @@ class MultipartSession:
             ),
             resumed_parts={int(k): v for k, v in (data.get("resumed_parts") or {}).items()},
             resumed_bytes=int(data.get("resumed_bytes") or 0),
+            forbid_overwrite=bool(data.get("forbid_overwrite", False)),
+            source_key_md5=data.get("source_sse_customer_key_md5"),
+            dest_key_md5=data.get("sse_customer_key_md5"),
         )
 
 

@@ -6,8 +6,13 @@
   directive ``Copy`` the source's Content-Type, Cache-Control,
   Content-Disposition, Content-Encoding, Expires and ``x-cos-meta-*`` (COS
   does not carry them over to a multipart upload by itself); with
-  ``Replaced`` the caller's. Storage class, ACL, grants, SSE and tagging are
-  the caller's in both cases, as with a single PUT copy.
+  ``Replaced`` the caller's. Storage class, ACL, grants and SSE are the
+  caller's in both cases, as with a single PUT copy. Tags follow the tagging
+  directive: ``Replaced`` sends the caller's, otherwise the source's are read
+  with GET Object tagging (only when HEAD counted some) and sent, as COS
+  would have copied them. ``overwrite=False`` sends ``x-cos-forbid-overwrite``
+  on Initiate and Complete; an SSE-C destination's key goes on Initiate, on
+  every part (the resume witness too) and on the HEAD that verifies the result.
 * Every part then carries ``x-cos-copy-source-If-Match: <ETag at HEAD>``
   (plus the caller's ``If-Unmodified-Since``), so a source overwritten
   mid-copy fails with 412 instead of yielding a mix of versions
@@ -37,13 +42,14 @@ from cos_provider.client.copy.cancel import OpenUploads, reason
 from cos_provider.client.copy.cleanup import discard, version_param
 from cos_provider.client.copy.errors import restate
 from cos_provider.client.copy.models import COMPLETE_READ_TIMEOUT, CopyOptions, CopyOutcome, MultipartSession
+from cos_provider.client.copy.overwrite import DestinationExistsError, is_conflict
 from cos_provider.client.copy.plan import CopyPlan, plan_parts
 from cos_provider.client.copy.progress import LoggerLike
 from cos_provider.client.copy.source import check_conditions, initiate_attributes
 from cos_provider.client.crc64 import crc64_combine
 from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.models import CompleteResult, ObjectInfo
-from cos_provider.client.operations import ObjectRef
+from cos_provider.client.operations import ObjectRef, forbid_overwrite_header
 
 
 def start(
@@ -63,12 +69,27 @@ def start(
     plan = plan_parts(info.size, options.part_size, options.concurrency, options.model)
     if plan.part_count == 0:
         raise CosValidationError("source size", "a 0-byte source cannot be copied in parts")
-    attrs = initiate_attributes(info, options)
+    source_tags = None
+    if options.tag_directive != "Replaced" and info.tag_count:
+        version = version_param(info.version_id) or source.version_id  # the version HEAD described
+        try:
+            source_tags = client.get_object_tagging(
+                ObjectRef(source.bucket, source.key, version, source.region)
+            )
+        except CosError as exc:
+            step = "GetObjectTagging of the source (to keep its tags; tagging_directive='Replaced' skips it)"
+            raise restate(exc, step) from exc
+    attrs = initiate_attributes(info, options, source_tags)
     part_conditions = options.conditions.pinned_to(info.etag)
+    keys = options.keys
+    forbid = not options.overwrite
     witness: bytes | None = None
     if options.resume and plan.part_count < resume.WITNESS_PART_NUMBER:
+        initiate_headers = {**attrs.headers(), **forbid_overwrite_header(forbid)}
+        if keys.dest is not None:  # the key's MD5 only: the witness must not depend on a secret
+            initiate_headers["x-cos-server-side-encryption-customer-key-MD5"] = keys.dest.md5
         ident = resume.identity(
-            source, info, dest, plan.part_size, attrs.headers(), part_conditions.headers()
+            source, info, dest, plan.part_size, initiate_headers, part_conditions.headers()
         )
         witness = resume.witness_body(ident)
     uploads.check()
@@ -89,11 +110,20 @@ def start(
             point.reused_bytes,
         )
     else:
-        upload_id = client.initiate_multipart_upload(dest, attrs).upload_id
+        try:
+            upload_id = client.initiate_multipart_upload(
+                dest, attrs, forbid_overwrite=forbid, customer_key=keys.dest
+            ).upload_id
+        except CosServiceError as exc:
+            if is_conflict(exc):
+                raise DestinationExistsError(exc, dest, "Initiate Multipart Upload") from exc
+            raise
         uploads.add(upload_id, dest)
         if witness is not None:
             try:
-                resume.write_witness(client, dest, upload_id, witness, logger=log)
+                resume.write_witness(
+                    client, dest, upload_id, witness, logger=log, headers=keys.dest_headers()
+                )
             except BaseException as exc:  # an interrupt: the upload is ours to abort
                 uploads.abort(dest, upload_id, reason(exc))
                 raise
@@ -119,6 +149,10 @@ def start(
         conditions=part_conditions,
         resumed_parts=dict(point.parts) if point else {},
         resumed_bytes=point.reused_bytes if point else 0,
+        forbid_overwrite=forbid,
+        source_key_md5=keys.source.md5 if keys.source else None,
+        dest_key_md5=keys.dest.md5 if keys.dest else None,
+        keys=keys,
     )
 
 
@@ -168,7 +202,11 @@ def finish(
     finally:
         uploads.forget(session.upload_id)
     head = client.head_object(
-        session.dest.bucket, session.dest.key, version_param(result.version_id), session.dest.region
+        session.dest.bucket,
+        session.dest.key,
+        version_param(result.version_id),
+        session.dest.region,
+        customer_key=session.keys.dest,
     )
     problems = []
     if head.size != session.source_size:
@@ -222,11 +260,17 @@ def complete(
     succeeded.
     """
     try:
-        return client.complete_multipart_upload(session.dest, session.upload_id, ordered, timeout)
+        return client.complete_multipart_upload(
+            session.dest, session.upload_id, ordered, timeout, forbid_overwrite=session.forbid_overwrite
+        )
     except CosServiceError as exc:
+        if is_conflict(exc):
+            raise DestinationExistsError(
+                exc, session.dest, f"Complete of upload {session.upload_id}"
+            ) from exc
         retried = getattr(exc, "attempt", 1) > 1
         if exc.code == "NoSuchUpload" and retried:
-            head = client.head_object(session.dest.bucket, session.dest.key)
+            head = client.head_object(session.dest.bucket, session.dest.key, customer_key=session.keys.dest)
             same_crc = session.source_crc64 is None or head.crc64 == session.source_crc64
             if head.size == session.source_size and same_crc and head.crc64 is not None:
                 log.warning(

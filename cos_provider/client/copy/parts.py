@@ -93,6 +93,7 @@ def copy_parts(
             part.first,
             part.last,
             session.conditions,
+            session.keys,
         )
 
     def done(part: PartRange, result: PartCopyResult) -> None:

@@ -126,8 +126,10 @@ def witness_etag(body: bytes) -> str:
     return hashlib.md5(body, usedforsecurity=False).hexdigest()
 
 
-def upload_part(dest: ObjectRef, upload_id: str, part_number: int, body: bytes) -> Call[str]:
-    """Upload Part (PUT with a body); returns the part's ETag."""
+def upload_part(
+    dest: ObjectRef, upload_id: str, part_number: int, body: bytes, headers: Mapping[str, str] | None = None
+) -> Call[str]:
+    """Upload Part (PUT with a body); returns the part's ETag. ``headers``: an SSE-C upload's key."""
     return Call(
         CosRequest(
             "UploadPart",
@@ -135,6 +137,7 @@ def upload_part(dest: ObjectRef, upload_id: str, part_number: int, body: bytes) 
             dest.bucket,
             dest.key,
             params={"partNumber": str(part_number), "uploadId": upload_id},
+            headers=dict(headers or {}),
             body=body,
         ),
         lambda r: r.headers.get("ETag", ""),
@@ -142,7 +145,13 @@ def upload_part(dest: ObjectRef, upload_id: str, part_number: int, body: bytes) 
 
 
 def write_witness(
-    client: CosClient, dest: ObjectRef, upload_id: str, body: bytes, *, logger: LoggerLike = log
+    client: CosClient,
+    dest: ObjectRef,
+    upload_id: str,
+    body: bytes,
+    *,
+    logger: LoggerLike = log,
+    headers: Mapping[str, str] | None = None,
 ) -> bool:
     """Upload the witness part; ``False`` if it could not be written.
 
@@ -150,7 +159,7 @@ def write_witness(
     a refusal costs exactly that and the copy goes on.
     """
     try:
-        etag = client.execute(upload_part(dest, upload_id, WITNESS_PART_NUMBER, body))
+        etag = client.execute(upload_part(dest, upload_id, WITNESS_PART_NUMBER, body, headers))
     except CosError as exc:
         logger.warning(
             "Could not write the resume witness of upload %s (%s); this copy will not resume", upload_id, exc

@@ -5,13 +5,17 @@ source's attributes over by itself. A multipart copy does neither: parts can
 only carry ``If-Match`` (COS does not combine it with ``If-None-Match`` or
 ``If-Modified-Since``), and Initiate starts a blank object. So for a
 multipart copy the engine evaluates the conditions against its own HEAD and
-sends the attributes with Initiate, and both rules live here.
+sends the attributes with Initiate - tags included, which COS copies by
+itself on a PUT copy but a multipart copy must read from the source and
+send - and those rules live here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
+from cos_provider.client import tagging
 from cos_provider.client.copy.models import CopyOptions
 from cos_provider.client.errors import CosServiceError
 from cos_provider.client.etag import normalise_etag
@@ -53,9 +57,19 @@ def check_conditions(info: ObjectInfo, conditions: CopyConditions, source: Objec
         )
 
 
-def initiate_attributes(info: ObjectInfo, options: CopyOptions) -> ObjectAttributes:
-    """What Initiate sends so the multipart result matches what PUT copy would make."""
+def initiate_attributes(
+    info: ObjectInfo, options: CopyOptions, source_tags: Sequence[tuple[str, str]] | None = None
+) -> ObjectAttributes:
+    """What Initiate sends so the multipart result matches what PUT copy would make.
+
+    Tags follow the tagging directive as a PUT copy's would: ``Replaced``
+    gives the caller's tags (or none); otherwise the source's, which the
+    caller read with GET Object tagging (``source_tags``), since an Initiate
+    starts an untagged object.
+    """
     attrs = options.attributes
+    if options.tag_directive != "Replaced":
+        attrs = dataclasses.replace(attrs, tagging=tagging.encode(source_tags) if source_tags else None)
     if options.directive == "Replaced":
         return attrs
     return dataclasses.replace(
