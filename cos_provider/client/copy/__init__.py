@@ -13,7 +13,12 @@ tasks), :mod:`.source` (conditions and inherited attributes),
 """
 
 from cos_provider.client.copy.engine import CopyEngine
-from cos_provider.client.copy.errors import CopyCancelled, CopyPartServiceError, CopyPartTransportError
+from cos_provider.client.copy.errors import (
+    CopyCancelled,
+    CopyPartServiceError,
+    CopyPartTransportError,
+    UploadNotAborted,
+)
 from cos_provider.client.copy.many import ManyCopyResult, Pair, already_copied, copy_many
 from cos_provider.client.copy.models import CopiedPart, CopyOptions, CopyOutcome, MultipartSession
 from cos_provider.client.copy.parts import planned_parts
@@ -47,6 +52,7 @@ __all__ = [
     "Pair",
     "PartRange",
     "TransferModel",
+    "UploadNotAborted",
     "already_copied",
     "auto_part_size",
     "check_conditions",

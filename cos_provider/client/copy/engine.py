@@ -12,7 +12,8 @@
    progress logged about every 10 s, the part CRC64s combined and compared
    before Complete, the result HEADed and compared after it.
 4. Any terminal failure, :meth:`CopyEngine.cancel` or interrupt aborts the
-   upload; the error names the part, its range and the COS request id. A
+   upload; the error names the part, its range and the COS request id, and
+   an abort that failed too (the upload id, bucket and key left behind). A
    killed process's upload is resumed by the next run (:mod:`resume`).
 
 Many objects at once (a prefix) go through :meth:`CopyEngine.copy_many`
@@ -29,6 +30,8 @@ from cos_provider.client import operations as ops
 from cos_provider.client.client import CosClient
 from cos_provider.client.copy import multipart
 from cos_provider.client.copy.cancel import OpenUploads
+from cos_provider.client.copy.cleanup import abort_upload
+from cos_provider.client.copy.errors import UploadNotAborted
 from cos_provider.client.copy.many import ManyCopyResult, Pair, copy_many
 from cos_provider.client.copy.models import (
     COMPLETE_READ_TIMEOUT,
@@ -241,5 +244,23 @@ class CopyEngine:
         )
 
     def abort(self, session: MultipartSession, reason: str = "") -> bool:
-        """Abort the session's upload and log why; ``True`` if it was open. Never raises."""
-        return self.uploads.abort(session.dest, session.upload_id, reason)
+        """Abort the session's upload, logging why; ``True`` if it was open.
+
+        The mapped copy's teardown: when COS keeps refusing the abort, raises
+        :class:`UploadNotAborted`, which names the upload id, bucket and key
+        left to clean up.
+        """
+        self.uploads.forget(session.upload_id)
+        try:
+            aborted = abort_upload(self.client, session.dest, session.upload_id)
+        except UploadNotAborted as exc:
+            self.log.error("%s", exc)
+            raise
+        if aborted:
+            self.log.warning(
+                "Aborted upload %s of %s%s",
+                session.upload_id,
+                session.dest.uri(),
+                f": {reason}" if reason else "",
+            )
+        return aborted

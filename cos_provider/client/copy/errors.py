@@ -87,3 +87,18 @@ def restate(
     if isinstance(exc, CosTransportError):
         return CopyPartTransportError(exc, operation, part, upload_id)
     return exc
+
+
+class UploadNotAborted(CosError):
+    """An upload could not be aborted after every retry: it (and its parts) stay until aborted by hand."""
+
+    def __init__(self, upload_id: str, bucket: str, key: str, cause: CosError) -> None:
+        self.upload_id = upload_id
+        self.bucket = bucket
+        self.key = key
+        self.cause = cause
+        super().__init__(
+            f"Could not abort upload {upload_id} of cos://{bucket}/{key} ({cause}); it keeps "
+            f"its parts, and costs storage, until it is aborted: abort it by hand (AbortMultipartUpload "
+            f"with that bucket, key and upload id) or let a lifecycle rule for incomplete uploads do it"
+        )

@@ -95,7 +95,7 @@ def start(
             try:
                 resume.write_witness(client, dest, upload_id, witness, logger=log)
             except BaseException as exc:  # an interrupt: the upload is ours to abort
-                uploads.abort(dest, upload_id, reason(exc))
+                uploads.abort(dest, upload_id, reason(exc), failure=exc)
                 raise
         log.info(
             "Started multipart copy of %s (%d bytes, ETag %s) to %s: upload %s, %d parts of %d bytes",
@@ -153,17 +153,18 @@ def finish(
     if session.source_crc64 is not None and len(crcs) == plan.part_count:
         combined = combined_crc64(plan, crcs)
         if combined != session.source_crc64:
-            uploads.abort(session.dest, session.upload_id, "CRC64 mismatch")
-            raise CosIntegrityError(
+            mismatch = CosIntegrityError(
                 f"multipart copy of {session.source.uri()} to {session.dest.uri()}: the CRC64 of the "
                 f"copied parts combines to {combined}, the source's is {session.source_crc64}; "
                 f"upload {session.upload_id} was aborted and the destination left untouched"
             )
+            uploads.abort(session.dest, session.upload_id, "CRC64 mismatch", failure=mismatch)
+            raise mismatch
     ordered = [(n, parts[n][0]) for n in numbers]
     try:
         result = complete(client, session, ordered, complete_timeout, log=log)
     except BaseException as exc:
-        uploads.abort(session.dest, session.upload_id, reason(exc))
+        uploads.abort(session.dest, session.upload_id, reason(exc), failure=exc)
         raise
     finally:
         uploads.forget(session.upload_id)
