@@ -17,6 +17,7 @@ from cos_provider.client.copy.errors import (
     CopyCancelled,
     CopyPartServiceError,
     CopyPartTransportError,
+    LostUploadError,
     UploadNotAborted,
 )
 from cos_provider.client.copy.many import ManyCopyResult, Pair, already_copied, copy_many
@@ -47,6 +48,7 @@ __all__ = [
     "CopyPartServiceError",
     "CopyPartTransportError",
     "CopyPlan",
+    "LostUploadError",
     "ManyCopyResult",
     "MultipartSession",
     "Pair",

@@ -25,7 +25,7 @@ from cos_provider.client.copy.plan import (
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.models import _AsDict
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
-from cos_provider.client.timestamps import http_date
+from cos_provider.client.timestamps import http_date, parse_timestamp
 
 COMPLETE_READ_TIMEOUT = 1200.0
 """Complete can take minutes for big objects (COS keeps the connection alive)."""
@@ -120,6 +120,10 @@ class MultipartSession:
     conditions: CopyConditions
     resumed_parts: Mapping[int, str] = field(default_factory=dict)
     resumed_bytes: int = 0
+    initiated_at: datetime | None = None
+    """No later than the upload's initiation, on COS's clock (whole seconds)."""
+    initiate_headers: Mapping[str, str] | None = None
+    """The headers Initiate sent: the attributes the completed object must carry."""
 
     @property
     def plan(self) -> CopyPlan:
@@ -145,6 +149,8 @@ class MultipartSession:
                 "if_unmodified_since": http_date(c.if_unmodified_since) if c.if_unmodified_since else None,
             },
             "resumed_bytes": self.resumed_bytes,
+            "initiated_at": self.initiated_at.isoformat() if self.initiated_at else None,
+            "initiate_headers": dict(self.initiate_headers) if self.initiate_headers is not None else None,
         }
         if include_parts:
             out["resumed_parts"] = {str(k): v for k, v in self.resumed_parts.items()}
@@ -170,6 +176,12 @@ class MultipartSession:
             ),
             resumed_parts={int(k): v for k, v in (data.get("resumed_parts") or {}).items()},
             resumed_bytes=int(data.get("resumed_bytes") or 0),
+            initiated_at=parse_timestamp(data.get("initiated_at")),
+            initiate_headers=(
+                {str(k): str(v) for k, v in headers.items()}
+                if isinstance(headers := data.get("initiate_headers"), Mapping)
+                else None
+            ),
         )
 
 

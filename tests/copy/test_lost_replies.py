@@ -1,0 +1,212 @@
+"""Nothing is lost, whichever reply was lost (see cos_provider.client.copy.multipart.complete).
+
+Every test injects its fault into the emulator over real loopback HTTP and
+checks the emulator's counters that it fired. ``reset`` means the operation
+happened and its reply was cut; ``slow`` holds the request past the client's
+read timeout, then processes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from cos_provider.client import limits
+from cos_provider.client.client import CosClient
+from cos_provider.client.copy import (
+    CopyEngine,
+    CopyOptions,
+    MultipartSession,
+    mapped,
+)
+from cos_provider.client.copy.errors import LostUploadError
+from cos_provider.client.credentials import Credentials
+from cos_provider.client.endpoints import Endpoint
+from cos_provider.client.operations import ObjectAttributes, ObjectRef
+from cos_provider.client.retry import RetryPolicy
+from cos_provider.client.transport import TransportConfig
+from cos_provider.emulator import FaultRule
+from tests.conftest import APP_ID, DST_BUCKET, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
+from tests.copy.conftest import settle
+
+MiB = limits.MiB
+READ_TIMEOUT = 0.5
+"""The client's read timeout in these tests; a ``slow`` fault holds a request longer."""
+HELD = 1.0
+"""How long a ``slow`` fault holds its request before COS (the emulator) processes it."""
+OPTIONS = CopyOptions(multipart_threshold=0, part_size=MiB, concurrency=2, complete_timeout=READ_TIMEOUT)
+"""3 MiB sources in three 1 MiB parts; Complete's own read timeout is the short one too."""
+
+
+@contextmanager
+def impatient_client(cos: Any) -> Iterator[CosClient]:
+    """A client that gives up on a reply after :data:`READ_TIMEOUT` and retries (3 attempts)."""
+    config = TransportConfig(
+        read_timeout=READ_TIMEOUT,
+        retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
+        pool_size=16,
+    )
+    endpoint = Endpoint(region=REGION, scheme="http", connect_address=cos.address)
+    with CosClient(Credentials(SECRET_ID, SECRET_KEY), endpoint, config, app_id=APP_ID) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _no_request_outlives_its_test(cos: Any) -> Iterator[None]:
+    """A held request the client gave up on is still processed later: let it land before the next test."""
+    yield
+    settle(cos)
+
+
+def lose_reply(kind: str, operation: str, **filters: Any) -> FaultRule:
+    """The first matching request's reply is lost: cut (``reset``) or later than the read timeout (``slow``)."""
+    if kind == "slow":
+        return FaultRule(operation=operation, kind="slow", times=1, delay=HELD, **filters)
+    return FaultRule(operation=operation, kind=kind, times=1, **filters)
+
+
+def injected(cos: Any, operation: str, kind: str) -> int:
+    return int(cos.counters()["faults_injected"].get(operation, {}).get(kind, 0))
+
+
+def statuses(cos: Any, operation: str) -> dict[str, int]:
+    settle(cos)
+    return dict(cos.counters()["requests"].get(operation, {}))
+
+
+def open_uploads(cos: Any, key: str) -> list[str]:
+    """Upload ids the emulator holds for ``dst/key``, once every request it received is decided."""
+    settle(cos)
+    with cos.store.lock:
+        return sorted(u.upload_id for u in cos.store.bucket(DST_BUCKET).uploads.values() if u.key == key)
+
+
+def backdate_upload(cos: Any, upload_id: str, seconds: float) -> None:
+    """Make an upload look initiated ``seconds`` earlier (an upload of someone else, started long before)."""
+    with cos.store.lock:
+        cos.store.bucket(DST_BUCKET).uploads[upload_id].initiated -= seconds
+
+
+def src(client: CosClient, key: str) -> ObjectRef:
+    return client.ref(SRC_BUCKET, key)
+
+
+def dst(client: CosClient, key: str) -> ObjectRef:
+    return client.ref(DST_BUCKET, key)
+
+
+def as_xcom(session: MultipartSession) -> dict[str, Any]:
+    """The session as the mapped tasks pass it to each other: JSON, without the resumed parts."""
+    return json.loads(json.dumps(session.to_dict(include_parts=False)))  # type: ignore[no-any-return]
+
+
+KINDS = ["reset", "slow"]
+
+
+# ---------------------------------------------------------------- 2. NoSuchUpload on a retried Complete
+
+REPLACED = CopyOptions(
+    **{
+        **OPTIONS.__dict__,
+        "metadata_directive": "Replaced",
+        "attributes": ObjectAttributes(
+            content_type="application/json", metadata={"run": "7"}, storage_class="STANDARD_IA"
+        ),
+    }
+)
+
+
+def test_a_lost_complete_reply_is_success_only_when_proven(
+    cos: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reset Complete: COS made the object; the retry gets NoSuchUpload; the destination proves it."""
+    info = cos.seed_synthetic(SRC_BUCKET, "c.bin", size=3 * MiB)
+    cos.add_fault(lose_reply("reset", "CompleteMultipartUpload"))
+    with impatient_client(cos) as client:
+        out = CopyEngine(client).copy(src(client, "c.bin"), dst(client, "c.bin"), REPLACED)
+    assert injected(cos, "CompleteMultipartUpload", "reset") == 1
+    assert statuses(cos, "CompleteMultipartUpload") == {"200": 1, "404": 1}  # done, then NoSuchUpload
+    assert out.etag.strip('"').endswith("-3") and out.crc64 == info["crc64"]
+    head = cos.head(DST_BUCKET, "c.bin")
+    assert (head["metadata"], head["content_type"], head["storage_class"]) == (
+        {"run": "7"},
+        "application/json",
+        "STANDARD_IA",
+    )
+    assert "so the first attempt succeeded" in caplog.text
+    assert open_uploads(cos, "c.bin") == []
+
+
+def test_the_proof_travels_with_the_mapped_session(cos: Any) -> None:
+    info = cos.seed_synthetic(SRC_BUCKET, "c.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        session, _ = mapped.start_for_batches(
+            CopyEngine(client), src(client, "c.bin"), dst(client, "c.bin"), REPLACED, 1
+        )
+        xcom = as_xcom(session)
+        parts = mapped.copy_batch(
+            CopyEngine(client), MultipartSession.from_dict(xcom), [1, 2, 3], concurrency=2
+        )
+        cos.add_fault(lose_reply("reset", "CompleteMultipartUpload"))
+        out = mapped.complete(CopyEngine(client), MultipartSession.from_dict(xcom), parts)
+    assert out.crc64 == info["crc64"]
+    assert statuses(cos, "CompleteMultipartUpload") == {"200": 1, "404": 1}
+
+
+def _aborted_from_outside(cos: Any, client: CosClient, options: CopyOptions) -> LostUploadError:
+    """Start and copy the parts; then a lifecycle rule aborts the upload and Complete's first attempt fails (500)."""
+    engine = CopyEngine(client)
+    before = statuses(cos, "CompleteMultipartUpload")
+    session = engine.start_multipart(src(client, "c.bin"), dst(client, "c.bin"), options)
+    results = engine.copy_parts(session, [1, 2, 3], 2)
+    client.abort_multipart_upload(session.dest, session.upload_id)  # someone else
+    cos.add_fault(FaultRule(operation="CompleteMultipartUpload", kind="internal_error", times=1))
+    with pytest.raises(LostUploadError) as err:
+        engine.finish_multipart(session, {n: (r.etag, r.crc64) for n, r in results.items()})
+    assert injected(cos, "CompleteMultipartUpload", "internal_error") == 1
+    after = statuses(cos, "CompleteMultipartUpload")
+    assert {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)} == {
+        "500": 1,
+        "404": 1,
+    }
+    message = str(err.value)
+    assert session.upload_id in message and err.value.upload_id == session.upload_id
+    assert f"cos://{DST_BUCKET}/c.bin was not written by this copy" in message
+    assert err.value.code == "NoSuchUpload"
+    return err.value
+
+
+def test_an_upload_aborted_from_outside_over_identical_bytes_is_not_success(cos: Any) -> None:
+    """The destination holds the same bytes from an earlier single PUT copy: same size and CRC64, not ours."""
+    info = cos.seed_synthetic(SRC_BUCKET, "c.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        earlier = CopyEngine(client).copy(src(client, "c.bin"), dst(client, "c.bin"))
+        assert earlier.method == "single" and earlier.crc64 == info["crc64"]
+        err = _aborted_from_outside(cos, client, OPTIONS)
+    assert any("is not the ETag of a 3-part upload" in p for p in err.problems), err.problems
+    assert cos.head(DST_BUCKET, "c.bin")["etag"] == earlier.etag.strip('"')  # untouched
+
+
+def test_an_earlier_identical_multipart_copy_without_the_metadata_is_not_success(cos: Any) -> None:
+    """Same part size, so the same ETag and CRC64 - but not the metadata this copy asked for."""
+    cos.seed_synthetic(SRC_BUCKET, "c.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        CopyEngine(client).copy(src(client, "c.bin"), dst(client, "c.bin"), OPTIONS)
+        err = _aborted_from_outside(cos, client, REPLACED)
+    assert any(p.startswith("metadata {} != {'run': '7'}") for p in err.problems), err.problems
+    assert any("storage class STANDARD != STANDARD_IA" in p for p in err.problems), err.problems
+
+
+def test_an_earlier_identical_multipart_copy_from_before_the_upload_is_not_success(cos: Any) -> None:
+    """Every attribute matches; only Last-Modified, older than the upload, shows it is not this Complete's."""
+    cos.seed_synthetic(SRC_BUCKET, "c.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        CopyEngine(client).copy(src(client, "c.bin"), dst(client, "c.bin"), OPTIONS)
+        with cos.store.lock:  # that copy was made a minute ago
+            cos.store.version(cos.store.bucket(DST_BUCKET), "c.bin", None).last_modified -= 60
+        err = _aborted_from_outside(cos, client, OPTIONS)
+    assert len(err.problems) == 1 and "before the upload was initiated" in err.problems[0], err.problems
