@@ -1,14 +1,16 @@
-"""Nothing is lost, whichever reply was lost (see cos_provider.client.copy.multipart.complete).
+"""Nothing is lost, whichever reply was lost (see cos_provider.client.copy.orphans and multipart.complete).
 
 Every test injects its fault into the emulator over real loopback HTTP and
 checks the emulator's counters that it fired. ``reset`` means the operation
 happened and its reply was cut; ``slow`` holds the request past the client's
-read timeout, then processes it.
+read timeout, then processes it, so a retried Initiate's first upload appears
+*after* the retry's, possibly after the copy has finished its parts.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +22,9 @@ from cos_provider.client.client import CosClient
 from cos_provider.client.copy import (
     CopyEngine,
     CopyOptions,
+    CopyPartServiceError,
     MultipartSession,
+    copy_many,
     mapped,
 )
 from cos_provider.client.copy.errors import LostUploadError
@@ -105,6 +109,195 @@ def as_xcom(session: MultipartSession) -> dict[str, Any]:
 
 
 KINDS = ["reset", "slow"]
+
+
+# ---------------------------------------------------------------- 1. no upload of the copy's own is left
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "operation", ["InitiateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload"]
+)
+def test_a_successful_copy_leaves_no_upload_whichever_reply_was_lost(
+    cos: Any, operation: str, kind: str
+) -> None:
+    info = cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    cos.add_fault(lose_reply(kind, operation))
+    with impatient_client(cos) as client:
+        out = CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), OPTIONS)
+    assert (out.size, out.crc64, out.part_count) == (info["size"], info["crc64"], 3)
+    assert injected(cos, operation, kind) == 1
+    assert open_uploads(cos, "l.bin") == []
+    assert cos.head(DST_BUCKET, "l.bin")["crc64"] == info["crc64"]
+
+
+def test_a_lost_initiate_reply_is_found_and_its_upload_aborted(
+    cos: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reset Initiate created an upload; the retry created the one the copy used; both are gone."""
+    cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    cos.add_fault(lose_reply("reset", "InitiateMultipartUpload"))
+    with impatient_client(cos) as client:
+        out = CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), OPTIONS)
+    assert statuses(cos, "InitiateMultipartUpload") == {"200": 2}  # both created an upload
+    assert statuses(cos, "AbortMultipartUpload") == {"204": 1}  # the orphan
+    aborted = [r.getMessage() for r in caplog.records if "whose reply was lost created it" in r.getMessage()]
+    assert len(aborted) == 1 and out.upload_id not in aborted[0]
+    assert open_uploads(cos, "l.bin") == []
+
+
+def test_nothing_is_listed_when_no_initiate_reply_was_lost(cos: Any, requests_of: Any) -> None:
+    cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), OPTIONS)
+    assert requests_of("ListMultipartUploads") == 1  # the resume check, before Initiate; no sweep
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("operation", ["InitiateMultipartUpload", "UploadPart", "AbortMultipartUpload"])
+def test_a_failed_copy_leaves_no_upload_whichever_reply_was_lost(cos: Any, operation: str, kind: str) -> None:
+    cos.seed_synthetic(SRC_BUCKET, "f.bin", size=3 * MiB)
+    cos.add_fault(FaultRule.always("UploadPartCopy", "internal_error", part_number=3))
+    cos.add_fault(lose_reply(kind, operation))
+    with impatient_client(cos) as client, pytest.raises(CopyPartServiceError) as err:
+        CopyEngine(client).copy(src(client, "f.bin"), dst(client, "f.bin"), OPTIONS)
+    assert err.value.part is not None and err.value.part.number == 3
+    assert injected(cos, operation, kind) == 1
+    assert open_uploads(cos, "f.bin") == []
+    assert cos.head(DST_BUCKET, "f.bin") is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("operation", ["InitiateMultipartUpload", "AbortMultipartUpload"])
+def test_a_restarted_copy_leaves_no_upload(cos: Any, operation: str, kind: str) -> None:
+    """A killed try's upload is for another source version: aborted (lost reply) and a new one initiated."""
+    cos.seed_synthetic(SRC_BUCKET, "r.bin", size=3 * MiB, seed=1)
+    with impatient_client(cos) as client:
+        engine = CopyEngine(client)
+        crashed = engine.start_multipart(src(client, "r.bin"), dst(client, "r.bin"), OPTIONS)
+        engine.copy_parts(crashed, [1, 2], 2)  # then the process died
+        info = cos.seed_synthetic(SRC_BUCKET, "r.bin", size=3 * MiB, seed=2)
+        cos.add_fault(lose_reply(kind, operation))
+        out = CopyEngine(client).copy(src(client, "r.bin"), dst(client, "r.bin"), OPTIONS)
+    assert (out.parts_reused, out.crc64) == (0, info["crc64"])
+    assert out.upload_id != crashed.upload_id
+    assert injected(cos, operation, kind) == 1
+    assert open_uploads(cos, "r.bin") == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_resumed_copy_whose_complete_reply_was_lost_succeeds(cos: Any, kind: str) -> None:
+    """Reused parts carry no CRC64: the proof uses the source's, and the upload's listed initiation time."""
+    info = cos.seed_synthetic(SRC_BUCKET, "r.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        crashed = CopyEngine(client).start_multipart(src(client, "r.bin"), dst(client, "r.bin"), OPTIONS)
+        CopyEngine(client).copy_parts(crashed, [1, 2], 2)
+        cos.add_fault(lose_reply(kind, "CompleteMultipartUpload"))
+        out = CopyEngine(client).copy(src(client, "r.bin"), dst(client, "r.bin"), OPTIONS)
+    assert (out.upload_id, out.parts_reused, out.crc64) == (crashed.upload_id, 2, info["crc64"])
+    assert injected(cos, "CompleteMultipartUpload", kind) == 1
+    assert open_uploads(cos, "r.bin") == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_copy_many_leaves_no_upload(cos: Any, kind: str) -> None:
+    infos = {f"p/big{i}": cos.seed_synthetic(SRC_BUCKET, f"p/big{i}", size=3 * MiB, seed=i) for i in range(3)}
+    cos.add_fault(lose_reply(kind, "InitiateMultipartUpload", key="q/big1"))
+    with impatient_client(cos) as client:
+        pairs = [(src(client, k), dst(client, "q/" + k[2:]), None) for k in infos]
+        result = copy_many(CopyEngine(client), pairs, OPTIONS, concurrency=3)
+    assert len(result.copied) == 3 and result.failures == []
+    assert injected(cos, "InitiateMultipartUpload", kind) == 1
+    for key, info in infos.items():
+        assert cos.head(DST_BUCKET, "q/" + key[2:])["crc64"] == info["crc64"]
+    settle(cos)
+    assert cos.live_uploads() == 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_mapped_steps_leave_no_upload(cos: Any, kind: str) -> None:
+    info = cos.seed_synthetic(SRC_BUCKET, "m.bin", size=3 * MiB)
+    cos.add_fault(lose_reply(kind, "InitiateMultipartUpload"))
+    with impatient_client(cos) as client:
+        session, batches = mapped.start_for_batches(
+            CopyEngine(client), src(client, "m.bin"), dst(client, "m.bin"), OPTIONS, 2
+        )
+        xcom = as_xcom(session)
+        parts: dict[int, tuple[str, int | None]] = {}
+        for batch in batches:  # each in a task of its own
+            parts.update(
+                mapped.copy_batch(
+                    CopyEngine(client),
+                    MultipartSession.from_dict(xcom),
+                    range(batch.first_part, batch.last_part + 1),
+                    concurrency=2,
+                )
+            )
+        out = mapped.complete(CopyEngine(client), MultipartSession.from_dict(xcom), parts)
+    assert out.crc64 == info["crc64"]
+    assert injected(cos, "InitiateMultipartUpload", kind) == 1
+    assert open_uploads(cos, "m.bin") == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_mapped_teardown_leaves_no_upload(cos: Any, kind: str) -> None:
+    """The copy failed between the steps; the teardown's abort also finds what the lost Initiate created."""
+    cos.seed_synthetic(SRC_BUCKET, "m.bin", size=3 * MiB)
+    cos.add_fault(lose_reply(kind, "InitiateMultipartUpload"))
+    with impatient_client(cos) as client:
+        session, _ = mapped.start_for_batches(
+            CopyEngine(client), src(client, "m.bin"), dst(client, "m.bin"), OPTIONS, 2
+        )
+        xcom = as_xcom(session)
+    assert injected(cos, "InitiateMultipartUpload", kind) == 1
+    with impatient_client(cos) as client:  # another worker
+        assert CopyEngine(client).abort(MultipartSession.from_dict(xcom), "teardown") is True
+    assert open_uploads(cos, "m.bin") == []
+
+
+# ---------------------------------------------------------------- 1. ... and nobody else's is touched
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_upload_of_another_actor_on_the_same_key_survives(cos: Any, kind: str) -> None:
+    """Started just before the copy: the resume check listed it before the first Initiate was sent."""
+    cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        theirs = client.initiate_multipart_upload(dst(client, "l.bin")).upload_id
+        cos.add_fault(lose_reply(kind, "InitiateMultipartUpload"))
+        out = CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), OPTIONS)
+    assert injected(cos, "InitiateMultipartUpload", kind) == 1
+    assert out.upload_id != theirs
+    assert open_uploads(cos, "l.bin") == [theirs]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_without_a_resume_listing_the_time_window_spares_an_older_upload(cos: Any, kind: str) -> None:
+    """No listing before Initiate (resume off): an upload initiated before the copy started is outside the window."""
+    cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        theirs = client.initiate_multipart_upload(dst(client, "l.bin")).upload_id
+        backdate_upload(cos, theirs, 600)  # initiated ten minutes ago
+        cos.add_fault(lose_reply(kind, "InitiateMultipartUpload"))
+        no_resume = CopyOptions(**{**OPTIONS.__dict__, "resume": False})
+        CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), no_resume)
+    assert injected(cos, "InitiateMultipartUpload", kind) == 1
+    assert statuses(cos, "UploadPart") == {}  # no witness: resume was off
+    assert open_uploads(cos, "l.bin") == [theirs]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_upload_of_another_key_survives(cos: Any, kind: str) -> None:
+    """Same prefix, initiated right before the copy (inside the time window): another key is never touched."""
+    cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    with impatient_client(cos) as client:
+        theirs = client.initiate_multipart_upload(dst(client, "l.bin.part")).upload_id
+        cos.add_fault(lose_reply(kind, "InitiateMultipartUpload"))
+        no_resume = CopyOptions(**{**OPTIONS.__dict__, "resume": False})
+        CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), no_resume)
+    assert injected(cos, "InitiateMultipartUpload", kind) == 1
+    assert open_uploads(cos, "l.bin") == []
+    assert open_uploads(cos, "l.bin.part") == [theirs]
 
 
 # ---------------------------------------------------------------- 2. NoSuchUpload on a retried Complete
@@ -210,3 +403,14 @@ def test_an_earlier_identical_multipart_copy_from_before_the_upload_is_not_succe
             cos.store.version(cos.store.bucket(DST_BUCKET), "c.bin", None).last_modified -= 60
         err = _aborted_from_outside(cos, client, OPTIONS)
     assert len(err.problems) == 1 and "before the upload was initiated" in err.problems[0], err.problems
+
+
+def test_a_lost_initiate_reply_is_logged(cos: Any, caplog: pytest.LogCaptureFixture) -> None:
+    cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    cos.add_fault(lose_reply("slow", "InitiateMultipartUpload"))
+    caplog.set_level(logging.INFO, logger="cos_provider.copy")
+    with impatient_client(cos) as client:
+        CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), OPTIONS)
+    assert f"Initiate of cos://{DST_BUCKET}/l.bin needed 1 retry" in caplog.text
+    assert "(1 timed out)" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -8,7 +8,8 @@ tasks), :mod:`.source` (conditions and inherited attributes),
 :mod:`.single` (one PUT copy), :mod:`.multipart` (start, finish, complete),
 :mod:`.parts` (copying parts, and which existing parts can be kept),
 :mod:`.window` (the bounded thread-pool window), :mod:`.many` (a prefix),
-:mod:`.resume` (the witness rule), :mod:`.cancel`, :mod:`.cleanup`,
+:mod:`.resume` (the witness rule), :mod:`.orphans` (the uploads of
+Initiate attempts whose reply was lost), :mod:`.cancel`, :mod:`.cleanup`,
 :mod:`.plan`, :mod:`.progress`, :mod:`.errors`.
 """
 

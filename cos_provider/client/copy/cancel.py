@@ -41,6 +41,11 @@ class OpenUploads:
         with self._lock:
             self._open.pop(upload_id, None)
 
+    def is_open(self, upload_id: str) -> bool:
+        """Is ``upload_id`` one of the uploads this engine's copies are using?"""
+        with self._lock:
+            return upload_id in self._open
+
     def abort(
         self, dest: ObjectRef, upload_id: str, reason: str = "", failure: BaseException | None = None
     ) -> bool:

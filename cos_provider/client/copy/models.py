@@ -15,6 +15,7 @@ from typing import Any
 
 from cos_provider.client import limits, validation
 from cos_provider.client import operations as ops
+from cos_provider.client.copy.orphans import OrphanWindow
 from cos_provider.client.copy.plan import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MODEL,
@@ -124,6 +125,8 @@ class MultipartSession:
     """No later than the upload's initiation, on COS's clock (whole seconds)."""
     initiate_headers: Mapping[str, str] | None = None
     """The headers Initiate sent: the attributes the completed object must carry."""
+    orphans: OrphanWindow | None = None
+    """Set when an Initiate reply was lost: what recognises the uploads it created (:mod:`orphans`)."""
 
     @property
     def plan(self) -> CopyPlan:
@@ -151,6 +154,7 @@ class MultipartSession:
             "resumed_bytes": self.resumed_bytes,
             "initiated_at": self.initiated_at.isoformat() if self.initiated_at else None,
             "initiate_headers": dict(self.initiate_headers) if self.initiate_headers is not None else None,
+            "orphans": self.orphans.to_dict() if self.orphans is not None else None,
         }
         if include_parts:
             out["resumed_parts"] = {str(k): v for k, v in self.resumed_parts.items()}
@@ -182,6 +186,9 @@ class MultipartSession:
                 if isinstance(headers := data.get("initiate_headers"), Mapping)
                 else None
             ),
+            orphans=OrphanWindow.from_dict(window)
+            if isinstance(window := data.get("orphans"), Mapping)
+            else None,
         )
 
 

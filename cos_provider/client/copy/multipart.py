@@ -2,7 +2,9 @@
 
 * :func:`start` checks the caller's conditions against the HEAD, plans the
   parts, and resumes a matching open upload (see :mod:`resume`) or
-  initiates a new one. Initiate carries the destination's attributes: with
+  initiates a new one, one attempt at a time, so that the uploads of
+  attempts whose reply was lost are found and aborted (:mod:`orphans`; the
+  session carries what recognises them to the later steps). Initiate carries the destination's attributes: with
   directive ``Copy`` the source's Content-Type, Cache-Control,
   Content-Disposition, Content-Encoding, Expires and ``x-cos-meta-*`` (COS
   does not carry them over to a multipart upload by itself); with
@@ -22,7 +24,8 @@
   ``NoSuchUpload`` is success only if the destination proves to be the
   object this Complete created (:func:`not_this_complete`), since an upload
   aborted from outside gets the same answer; otherwise
-  :class:`LostUploadError`.
+  :class:`LostUploadError`. When the copy ends, succeeded or failed, the
+  orphans of a lost Initiate reply are looked for once more.
 
 The steps are separate because the mapped Airflow pattern runs them in
 different tasks, with a :class:`MultipartSession` travelling between them as
@@ -34,12 +37,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
 from itertools import islice
 
-from cos_provider.client import operations as ops
 from cos_provider.client.client import CosClient
-from cos_provider.client.copy import resume
+from cos_provider.client.copy import orphans, resume
 from cos_provider.client.copy.cancel import OpenUploads, reason
 from cos_provider.client.copy.cleanup import discard, version_param
 from cos_provider.client.copy.errors import LostUploadError, restate
@@ -51,9 +52,7 @@ from cos_provider.client.crc64 import crc64_combine
 from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.etag import normalise_etag
 from cos_provider.client.models import CompleteResult, ObjectInfo, Upload
-from cos_provider.client.operations import ObjectAttributes, ObjectRef
-from cos_provider.client.protocol import Call
-from cos_provider.client.timestamps import parse_timestamp
+from cos_provider.client.operations import ObjectRef
 
 
 def start(
@@ -88,6 +87,7 @@ def start(
         listed = resume.open_uploads(client, dest, logger=log)
         if listed:
             point = resume.match_uploads(client, dest, plan, witness, listed, logger=log)
+    window: orphans.OrphanWindow | None = None
     if point is not None:
         upload_id = point.upload_id
         initiated_at = point.initiated.replace(microsecond=0) if point.initiated else None
@@ -101,15 +101,18 @@ def start(
             point.reused_bytes,
         )
     else:
-        upload_id, date = initiate(client, dest, attrs)
+        known = [u.upload_id for u in listed or ()]
+        initiated = orphans.initiate(client, uploads, dest, attrs, known, log=log)
+        upload_id, window = initiated.upload_id, initiated.window
         # The reply's Date is whole seconds, taken after the upload was created.
-        initiated_at = date - timedelta(seconds=1) if date else None
+        initiated_at = initiated.date - orphans.GRANULARITY if initiated.date else None
         uploads.add(upload_id, dest)
         if witness is not None:
             try:
                 resume.write_witness(client, dest, upload_id, witness, logger=log)
             except BaseException as exc:  # an interrupt: the upload is ours to abort
                 uploads.abort(dest, upload_id, reason(exc), failure=exc)
+                orphans.sweep_after_failure(window, client, dest, uploads, exc, log=log)
                 raise
         log.info(
             "Started multipart copy of %s (%d bytes, ETag %s) to %s: upload %s, %d parts of %d bytes",
@@ -135,14 +138,7 @@ def start(
         resumed_bytes=point.reused_bytes if point else 0,
         initiated_at=initiated_at,
         initiate_headers=attrs.headers(),
-    )
-
-
-def initiate(client: CosClient, dest: ObjectRef, attrs: ObjectAttributes) -> tuple[str, datetime | None]:
-    """Initiate; the upload id and COS's ``Date`` of the reply (when the upload existed)."""
-    call = ops.initiate_multipart_upload(dest, attrs)
-    return client.execute(
-        Call(call.request, lambda r: (call.parse(r).upload_id, parse_timestamp(r.headers.get("Date"))))
+        orphans=window,
     )
 
 
@@ -182,17 +178,25 @@ def finish(
             f"upload {session.upload_id} was aborted and the destination left untouched"
         )
         uploads.abort(session.dest, session.upload_id, "CRC64 mismatch", failure=mismatch)
+        orphans.sweep_after_failure(session.orphans, client, session.dest, uploads, mismatch, log=log)
         raise mismatch
     ordered = [(n, parts[n][0]) for n in numbers]
     expected_crc = combined if combined is not None else session.source_crc64
     try:
-        result = complete(client, session, ordered, complete_timeout, expected_crc, log=log)
+        try:
+            result = complete(client, session, ordered, complete_timeout, expected_crc, log=log)
+        except BaseException as exc:
+            uploads.abort(session.dest, session.upload_id, reason(exc), failure=exc)
+            raise
+        finally:
+            uploads.forget(session.upload_id)
+        outcome = verify(client, session, result, log=log, started=started, parts_copied=parts_copied)
     except BaseException as exc:
-        uploads.abort(session.dest, session.upload_id, reason(exc), failure=exc)
+        orphans.sweep_after_failure(session.orphans, client, session.dest, uploads, exc, log=log)
         raise
-    finally:
-        uploads.forget(session.upload_id)
-    return verify(client, session, result, log=log, started=started, parts_copied=parts_copied)
+    if session.orphans is not None:
+        session.orphans.sweep(client, session.dest, uploads, log=log, wait=True)
+    return outcome
 
 
 def verify(

@@ -47,7 +47,10 @@ resumed copy never creates an upload only to abort it:
   reuses a part.
 * any other upload on that key (no witness) belongs to someone else and is
   left alone; a bucket lifecycle rule that aborts incomplete uploads is the
-  right tool for those.
+  right tool for those. (The uploads a copy's own Initiate created when its
+  reply was lost have no witness either; that copy recognises them by time
+  instead, see :mod:`orphans`, using this listing to spare what existed
+  before.)
 
 Complete lists parts 1..N only, so the witness never becomes part of the
 object (COS, like S3, drops parts a Complete does not list), and nothing
