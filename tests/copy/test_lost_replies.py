@@ -414,3 +414,39 @@ def test_a_lost_initiate_reply_is_logged(cos: Any, caplog: pytest.LogCaptureFixt
     assert f"Initiate of cos://{DST_BUCKET}/l.bin needed 1 retry" in caplog.text
     assert "(1 timed out)" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# ---------------------------------------------------------------- 1. ... and what cannot be done is said
+
+
+def test_a_late_upload_is_waited_for_only_so_long(
+    cos: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With no grace left, the copy does not wait for the held Initiate: it says what may be left."""
+    from cos_provider.client.copy import orphans
+
+    monkeypatch.setattr(orphans, "LATE_UPLOAD_GRACE", 0.0)
+    cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    # Held well past the whole copy, so the upload surely lands after the copy stopped looking.
+    cos.add_fault(FaultRule(operation="InitiateMultipartUpload", kind="slow", times=1, delay=3 * HELD))
+    with impatient_client(cos) as client:
+        out = CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), OPTIONS)
+    assert injected(cos, "InitiateMultipartUpload", "slow") == 1
+    assert f"Gave up looking for 1 upload(s) of cos://{DST_BUCKET}/l.bin" in caplog.text
+    (late,) = open_uploads(cos, "l.bin")  # it came after the copy stopped looking
+    assert late != out.upload_id
+
+
+def test_a_forbidden_listing_costs_only_the_cleanup(cos: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The copy still succeeds; the warning says an upload may be left, and it is."""
+    info = cos.seed_synthetic(SRC_BUCKET, "l.bin", size=3 * MiB)
+    cos.add_fault(lose_reply("reset", "InitiateMultipartUpload"))
+    cos.add_fault(FaultRule.always("ListMultipartUploads", "access_denied"))
+    with impatient_client(cos) as client:
+        out = CopyEngine(client).copy(src(client, "l.bin"), dst(client, "l.bin"), OPTIONS)
+    assert out.crc64 == info["crc64"]
+    assert injected(cos, "InitiateMultipartUpload", "reset") == 1
+    assert injected(cos, "ListMultipartUploads", "access_denied") == 2  # the resume check, then the sweep
+    assert f"Cannot list the open uploads of cos://{DST_BUCKET}/l.bin" in caplog.text
+    assert "up to 1 may be left" in caplog.text
+    assert len(open_uploads(cos, "l.bin")) == 1
