@@ -321,7 +321,12 @@ class CosCopyMethods(CosBaseHook):
     def abort_multipart_copy(
         self, session: MultipartSession | Mapping[str, Any], reason: str = "", *, logger: Any = None
     ) -> bool:
-        """Abort the session's upload if it is still open; False when it was not."""
+        """Abort the session's upload if it is still open; False when it was not.
+
+        An abort COS keeps refusing raises
+        :class:`~cos_provider.client.copy.errors.UploadNotAborted`, naming the
+        upload, so it can be cleaned up by hand (or by a lifecycle rule).
+        """
         session = params.as_session(session)
         with self._engine(self.client_for(session.dest.region), logger) as engine:
             return engine.abort(session, reason)

@@ -11,8 +11,9 @@ import pytest
 from cos_provider.client import limits
 from cos_provider.client.client import CosClient
 from cos_provider.client.copy import CopyCancelled, CopyEngine, CopyOptions, CopyPartServiceError
+from cos_provider.client.copy.errors import UploadNotAborted
 from cos_provider.client.copy.resume import WITNESS_PART_NUMBER
-from cos_provider.client.errors import CosIntegrityError, CosServiceError, CosValidationError
+from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.etag import same_etag
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
 from cos_provider.emulator import FaultRule
@@ -649,3 +650,65 @@ def test_an_abort_that_keeps_failing_is_reported_with_the_upload_id(
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any(f"Could not abort upload {upload_id} of cos://{DST_BUCKET}/a.bin" in m for m in errors), errors
     assert cos.live_uploads() == 1  # left for a lifecycle rule, and said so
+
+
+def _left_behind(exc: BaseException) -> list[str]:
+    return [n for n in getattr(exc, "__notes__", []) if n.startswith("Left behind: ")]
+
+
+@pytest.mark.parametrize("where", ["part", "complete", "crc"])
+def test_a_failed_copy_whose_abort_fails_names_the_upload_left_behind(
+    cos: Any, client: CosClient, where: str
+) -> None:
+    """The task's error itself says what to clean up: upload id, bucket and key (a note, shown with the traceback)."""
+    seed(cos, "a.bin", size=4 * MiB)
+    if where == "part":
+        cos.add_fault(FaultRule.always("UploadPartCopy", "internal_error", part_number=2))
+    elif where == "complete":
+        cos.add_fault(FaultRule.always("CompleteMultipartUpload", "error_200", code="InvalidPart"))
+    else:
+        cos.add_fault(FaultRule(operation="UploadPartCopy", kind="corrupt", times=1, part_number=2))
+    cos.add_fault(FaultRule.always("AbortMultipartUpload", "internal_error"))
+    with pytest.raises(CosError) as err:
+        CopyEngine(client).copy(src(client, "a.bin"), dst(client, "a.bin"), CopyOptions(**MULTIPART))
+    assert injected(cos, "AbortMultipartUpload", "internal_error") >= 3  # more than the retry budget
+    (upload_id,) = [u.upload_id for u in client.iter_multipart_uploads(DST_BUCKET)]
+    (note,) = _left_behind(err.value)
+    assert f"Could not abort upload {upload_id} of cos://{DST_BUCKET}/a.bin" in note
+    assert "abort it by hand" in note
+
+
+def test_an_explicit_abort_that_keeps_failing_raises_with_the_upload(cos: Any, client: CosClient) -> None:
+    """The mapped teardown's abort: a failure is the task's, and it names the upload, bucket and key."""
+    seed(cos, "a.bin", size=4 * MiB)
+    engine = CopyEngine(client)
+    session = engine.start_multipart(src(client, "a.bin"), dst(client, "a.bin"), CopyOptions(**MULTIPART))
+    cos.add_fault(FaultRule(operation="AbortMultipartUpload", kind="internal_error", times=5))
+    with pytest.raises(UploadNotAborted) as err:
+        engine.abort(session, "teardown")
+    assert injected(cos, "AbortMultipartUpload", "internal_error") == 3  # every attempt
+    exc = err.value
+    assert (exc.upload_id, exc.bucket, exc.key) == (session.upload_id, DST_BUCKET, "a.bin")
+    assert f"upload {session.upload_id} of cos://{DST_BUCKET}/a.bin" in str(exc)
+    assert isinstance(exc.cause, CosServiceError) and exc.cause.status == 500
+    assert cos.live_uploads() == 1
+    assert engine.abort(session) is True  # the fault is spent: now it goes
+    assert cos.live_uploads() == 0
+
+
+def test_the_hooks_abort_raises_when_the_abort_fails(cos: Any, cos_connection: str) -> None:
+    from cos_provider.hooks.cos import CosHook
+
+    seed(cos, "a.bin", size=4 * MiB)
+    hook = CosHook(cos_connection)
+    start = hook.start_multipart_copy(
+        f"cos://{SRC_BUCKET}/a.bin", f"cos://{DST_BUCKET}/a.bin", batches=2, part_size=MiB
+    )
+    session = start.session.to_dict(include_parts=False)
+    cos.add_fault(FaultRule(operation="AbortMultipartUpload", kind="internal_error", times=5))
+    with pytest.raises(UploadNotAborted) as err:
+        hook.abort_multipart_copy(session, "teardown")
+    assert injected(cos, "AbortMultipartUpload", "internal_error") == 3  # max_attempts of the connection
+    assert f"upload {session['upload_id']} of cos://{DST_BUCKET}/a.bin" in str(err.value)
+    assert hook.abort_multipart_copy(session) is True
+    assert hook.abort_multipart_copy(session) is False  # no longer open

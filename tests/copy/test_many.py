@@ -247,3 +247,82 @@ def test_a_listed_size_mismatch_needs_no_source_head(cos: Any, client: CosClient
     (listed,) = client.iter_objects(SRC_BUCKET, prefix="a")
     assert not already_copied(client, client.ref(SRC_BUCKET, "a"), listed, client.ref(DST_BUCKET, "a"))
     assert cos.counters()["requests"]["HeadObject"] == {"200": 1}  # the destination only
+
+
+# ---------------------------------------------------------------- continue_on_failure: every per-object failure
+
+
+def fail_one(monkeypatch: pytest.MonkeyPatch, key: str, exc: BaseException) -> None:
+    """The engine cannot interpret ``key``'s listing entry (one engine-internal function raises ``exc`` for it)."""
+    from cos_provider.client.copy import engine as engine_module
+
+    real = engine_module.listed_info
+
+    def listed_info(bucket: str, obj: Any) -> Any:
+        if obj.key == key:
+            raise exc
+        return real(bucket, obj)
+
+    monkeypatch.setattr(engine_module, "listed_info", listed_info)
+
+
+@pytest.mark.parametrize(
+    ("exc", "shown"),
+    [
+        (ValueError("invalid literal for int() with base 10: 'x'"), "ValueError: invalid literal"),
+        (KeyError("ETag"), "KeyError: 'ETag'"),
+    ],
+    ids=["ValueError", "KeyError"],
+)
+def test_continue_on_failure_records_errors_that_are_not_cos_errors(
+    cos: Any,
+    client: CosClient,
+    engine: CopyEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    exc: Exception,
+    shown: str,
+) -> None:
+    data = put_many(cos, 4)
+    fail_one(monkeypatch, "p/001", exc)
+    result = copy_many(engine, listed_pairs(client), CopyOptions(), concurrency=2, continue_on_failure=True)
+    assert sorted(s.key for s, _ in result.copied) == sorted(k for k in data if k != "p/001")
+    assert [f["key"] for f in result.failures] == ["p/001"]
+    assert result.failures[0]["error"].startswith(shown)
+    assert not engine.uploads.cancelled.is_set()
+    assert cos.head(DST_BUCKET, "q/001") is None
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR and "p/001" in r.getMessage()]
+    assert logged and logged[0].exc_info is not None  # the traceback of an unexpected error is kept
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(1), CopyCancelled("stop")])
+def test_continue_on_failure_still_stops_on_an_interrupt(
+    cos: Any, client: CosClient, engine: CopyEngine, monkeypatch: pytest.MonkeyPatch, exc: BaseException
+) -> None:
+    put_many(cos, 4)
+    fail_one(monkeypatch, "p/001", exc)
+    with pytest.raises(type(exc)):
+        copy_many(engine, listed_pairs(client), CopyOptions(), concurrency=1, continue_on_failure=True)
+    assert engine.uploads.cancelled.is_set()
+
+
+def test_the_prefix_operator_records_errors_that_are_not_cos_errors(
+    cos: Any, cos_connection: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cos_provider.operators.prefix_copy import CosCopyPrefixOperator
+
+    class TaskInstance:
+        def __init__(self) -> None:
+            self.xcoms: dict[str, Any] = {}
+
+        def xcom_push(self, key: str, value: Any) -> None:
+            self.xcoms[key] = value
+
+    put_many(cos, 3)
+    fail_one(monkeypatch, "p/002", ValueError("cannot read this entry"))
+    ti = TaskInstance()
+    uris = CosCopyPrefixOperator(
+        task_id="p", source_bucket=SRC_BUCKET, dest_bucket=DST_BUCKET, prefix="p/", continue_on_failure=True
+    ).execute({"ti": ti})  # type: ignore[arg-type]
+    assert sorted(uris) == [f"cos://{DST_BUCKET}/p/000", f"cos://{DST_BUCKET}/p/001"]
+    assert ti.xcoms["failures"] == [{"key": "p/002", "error": "ValueError: cannot read this entry"}]

@@ -8,12 +8,19 @@ tasks), :mod:`.source` (conditions and inherited attributes),
 :mod:`.single` (one PUT copy), :mod:`.multipart` (start, finish, complete),
 :mod:`.parts` (copying parts, and which existing parts can be kept),
 :mod:`.window` (the bounded thread-pool window), :mod:`.many` (a prefix),
-:mod:`.resume` (the witness rule), :mod:`.cancel`, :mod:`.cleanup`,
+:mod:`.resume` (the witness rule), :mod:`.orphans` (the uploads of
+Initiate attempts whose reply was lost), :mod:`.cancel`, :mod:`.cleanup`,
 :mod:`.plan`, :mod:`.progress`, :mod:`.errors`.
 """
 
 from cos_provider.client.copy.engine import CopyEngine
-from cos_provider.client.copy.errors import CopyCancelled, CopyPartServiceError, CopyPartTransportError
+from cos_provider.client.copy.errors import (
+    CopyCancelled,
+    CopyPartServiceError,
+    CopyPartTransportError,
+    LostUploadError,
+    UploadNotAborted,
+)
 from cos_provider.client.copy.many import ManyCopyResult, Pair, already_copied, copy_many
 from cos_provider.client.copy.models import CopiedPart, CopyOptions, CopyOutcome, MultipartSession
 from cos_provider.client.copy.parts import planned_parts
@@ -42,11 +49,13 @@ __all__ = [
     "CopyPartServiceError",
     "CopyPartTransportError",
     "CopyPlan",
+    "LostUploadError",
     "ManyCopyResult",
     "MultipartSession",
     "Pair",
     "PartRange",
     "TransferModel",
+    "UploadNotAborted",
     "already_copied",
     "auto_part_size",
     "check_conditions",

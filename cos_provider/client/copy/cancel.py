@@ -41,10 +41,20 @@ class OpenUploads:
         with self._lock:
             self._open.pop(upload_id, None)
 
-    def abort(self, dest: ObjectRef, upload_id: str, reason: str = "") -> bool:
-        """Forget and abort ``upload_id``, logging why; ``True`` if it was open. Never raises."""
+    def is_open(self, upload_id: str) -> bool:
+        """Is ``upload_id`` one of the uploads this engine's copies are using?"""
+        with self._lock:
+            return upload_id in self._open
+
+    def abort(
+        self, dest: ObjectRef, upload_id: str, reason: str = "", failure: BaseException | None = None
+    ) -> bool:
+        """Forget and abort ``upload_id``, logging why; ``True`` if it was open. Never raises.
+
+        ``failure``: the error the copy raises next; a failed abort is noted on it.
+        """
         self.forget(upload_id)
-        aborted = abort_quietly(self.client, dest, upload_id, logger=self.log)
+        aborted = abort_quietly(self.client, dest, upload_id, logger=self.log, failure=failure)
         if aborted:
             self.log.warning(
                 "Aborted upload %s of %s%s", upload_id, dest.uri(), f": {reason}" if reason else ""

@@ -12,8 +12,11 @@
    progress logged about every 10 s, the part CRC64s combined and compared
    before Complete, the result HEADed and compared after it.
 4. Any terminal failure, :meth:`CopyEngine.cancel` or interrupt aborts the
-   upload; the error names the part, its range and the COS request id. A
+   upload; the error names the part, its range and the COS request id, and
+   an abort that failed too (the upload id, bucket and key left behind). A
    killed process's upload is resumed by the next run (:mod:`resume`).
+   Succeeded or failed, a copy whose Initiate reply was lost aborts the
+   uploads that Initiate created (:mod:`orphans`).
 
 Many objects at once (a prefix) go through :meth:`CopyEngine.copy_many`
 (:mod:`many`). No Airflow import here; operators build on it, and so can scripts.
@@ -27,8 +30,10 @@ from collections.abc import Iterable, Mapping
 
 from cos_provider.client import operations as ops
 from cos_provider.client.client import CosClient
-from cos_provider.client.copy import multipart
+from cos_provider.client.copy import multipart, orphans
 from cos_provider.client.copy.cancel import OpenUploads
+from cos_provider.client.copy.cleanup import abort_upload
+from cos_provider.client.copy.errors import UploadNotAborted
 from cos_provider.client.copy.many import ManyCopyResult, Pair, copy_many
 from cos_provider.client.copy.models import (
     COMPLETE_READ_TIMEOUT,
@@ -136,7 +141,28 @@ class CopyEngine:
                 self.client, source, dest, options, info, have_crc=True, started=started, log=self.log
             )
         session = self.start_multipart(source, dest, options, info)
+        try:
+            outcome = self._copy_started(session, options, started)
+        except BaseException as exc:
+            # finish_multipart has looked already when it ran; this covers a failure before it.
+            orphans.sweep_after_failure(session.orphans, self.client, dest, self.uploads, exc, log=self.log)
+            raise
+        self.log.info(
+            "Copied %s to %s: %d bytes in %d parts (%d reused) in %.1fs, CRC64 %s verified",
+            outcome.source_uri,
+            outcome.dest_uri,
+            outcome.size,
+            outcome.part_count,
+            outcome.parts_reused,
+            outcome.elapsed_seconds,
+            outcome.crc64,
+        )
+        return outcome
+
+    def _copy_started(self, session: MultipartSession, options: CopyOptions, started: float) -> CopyOutcome:
+        """The parts and the Complete of a managed multipart copy whose upload is open."""
         plan = session.plan
+        source, dest = session.source, session.dest
         results = self.copy_parts(
             session,
             [n for n in range(1, plan.part_count + 1) if n not in session.resumed_parts],
@@ -151,24 +177,13 @@ class CopyEngine:
             n: (etag, None) for n, etag in session.resumed_parts.items()
         }
         done.update({n: (r.etag, r.crc64) for n, r in results.items()})
-        outcome = self.finish_multipart(
+        return self.finish_multipart(
             session,
             done,
             complete_timeout=options.complete_timeout,
             started=started,
             parts_copied=len(results),
         )
-        self.log.info(
-            "Copied %s to %s: %d bytes in %d parts (%d reused) in %.1fs, CRC64 %s verified",
-            outcome.source_uri,
-            outcome.dest_uri,
-            outcome.size,
-            outcome.part_count,
-            outcome.parts_reused,
-            outcome.elapsed_seconds,
-            outcome.crc64,
-        )
-        return outcome
 
     def copy_many(
         self,
@@ -258,5 +273,30 @@ class CopyEngine:
         )
 
     def abort(self, session: MultipartSession, reason: str = "") -> bool:
-        """Abort the session's upload and log why; ``True`` if it was open. Never raises."""
-        return self.uploads.abort(session.dest, session.upload_id, reason)
+        """Abort the session's upload, and the orphans of its Initiate, logging why; ``True`` if it was open.
+
+        The mapped copy's teardown: when COS keeps refusing the abort (or an
+        orphan's), raises :class:`UploadNotAborted`, which names the upload
+        id, bucket and key left to clean up.
+        """
+        self.uploads.forget(session.upload_id)
+        try:
+            aborted = abort_upload(self.client, session.dest, session.upload_id)
+        except UploadNotAborted as exc:
+            self.log.error("%s", exc)
+            orphans.sweep_after_failure(
+                session.orphans, self.client, session.dest, self.uploads, exc, log=self.log
+            )
+            raise
+        if aborted:
+            self.log.warning(
+                "Aborted upload %s of %s%s",
+                session.upload_id,
+                session.dest.uri(),
+                f": {reason}" if reason else "",
+            )
+        if session.orphans is not None:
+            left = session.orphans.sweep(self.client, session.dest, self.uploads, log=self.log, wait=True)
+            if left:
+                raise left[0]
+        return aborted

@@ -87,3 +87,40 @@ def restate(
     if isinstance(exc, CosTransportError):
         return CopyPartTransportError(exc, operation, part, upload_id)
     return exc
+
+
+class LostUploadError(CopyPartServiceError):
+    """A retried Complete was answered ``NoSuchUpload`` and the destination is not provably its result.
+
+    COS answers ``NoSuchUpload`` both when an earlier attempt of this Complete
+    succeeded (its answer lost) and when the upload was aborted from outside
+    (a lifecycle rule, another actor). Only the destination tells them apart;
+    this error says it did not, and why (``problems``).
+    """
+
+    def __init__(self, cause: CosServiceError, upload_id: str, dest_uri: str, problems: list[str]) -> None:
+        self.problems = list(problems)
+        self.dest_uri = dest_uri
+        super().__init__(cause, "CompleteMultipartUpload", None, upload_id)
+
+    def _render(self) -> str:
+        return (
+            f"{super()._render()}; upload {self.upload_id} is gone (completed or aborted by someone else, "
+            f"or by a lifecycle rule) and {self.dest_uri} is not the object this Complete would have "
+            f"created ({'; '.join(self.problems)}): {self.dest_uri} was not written by this copy"
+        )
+
+
+class UploadNotAborted(CosError):
+    """An upload could not be aborted after every retry: it (and its parts) stay until aborted by hand."""
+
+    def __init__(self, upload_id: str, bucket: str, key: str, cause: CosError) -> None:
+        self.upload_id = upload_id
+        self.bucket = bucket
+        self.key = key
+        self.cause = cause
+        super().__init__(
+            f"Could not abort upload {upload_id} of cos://{bucket}/{key} ({cause}); it keeps "
+            f"its parts, and costs storage, until it is aborted: abort it by hand (AbortMultipartUpload "
+            f"with that bucket, key and upload id) or let a lifecycle rule for incomplete uploads do it"
+        )

@@ -5,9 +5,15 @@ The objects go through the same bounded window as the parts of one object
 so a listing of a million keys is copied as it is listed, in bounded
 memory. Each object is an ordinary :meth:`CopyEngine.copy`; a big one copies
 its own parts on its own window. An error, a cancel or an interrupt cancels
-the engine (aborting every open upload) and stops the window; with
-``continue_on_failure`` a :class:`CosError` of one object is recorded
-instead and the rest go on (anything else, a bug, still stops everything).
+the engine (aborting every open upload) and stops the window. With
+``continue_on_failure`` *every* error raised while copying one object is
+recorded in ``failures`` instead and the rest go on: a :class:`CosError`,
+but also a ``ValueError`` or ``KeyError`` from a reply or a listing entry the
+engine could not handle, since one odd object must not cost the other
+million their copy. Only :class:`CopyCancelled`, ``KeyboardInterrupt`` and
+``SystemExit`` (and anything else that is not an ``Exception``) still stop
+the run, as does an item of ``pairs`` that is not a (source, destination,
+listing entry) triple: that is the caller's bug, not one object's failure.
 
 With ``replace=False`` a destination that already holds its source's bytes
 is skipped: :func:`already_copied` decides.
@@ -20,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cos_provider.client.client import CosClient
+from cos_provider.client.copy.errors import CopyCancelled
 from cos_provider.client.copy.models import CopyOptions
 from cos_provider.client.copy.window import run_window
 from cos_provider.client.encryption import NO_KEYS, CustomerKeys
@@ -84,6 +91,13 @@ def already_copied(
     return have.crc64 is not None and have.crc64 == src_info.crc64
 
 
+def _source_key(pair: object) -> str | None:
+    """The source key of a well-formed pair, else ``None``."""
+    if isinstance(pair, tuple) and len(pair) == 3 and isinstance(pair[0], ObjectRef):
+        return pair[0].key
+    return None
+
+
 def copy_many(
     engine: CopyEngine,
     pairs: Iterable[Pair],
@@ -111,10 +125,17 @@ def copy_many(
             result.skipped.append(dest)
 
     def failed(pair: Pair, exc: BaseException) -> None:
-        if not (continue_on_failure and isinstance(exc, CosError)):
+        stops = isinstance(exc, CopyCancelled) or not isinstance(exc, Exception)
+        key = _source_key(pair)
+        if not continue_on_failure or stops or key is None:
             raise exc
-        engine.log.error("Failed to copy %s: %s", pair[0].key, exc)
-        result.failures.append({"key": pair[0].key, "error": str(exc)})
+        if isinstance(exc, CosError):
+            engine.log.error("Failed to copy %s: %s", key, exc)
+            message = str(exc)
+        else:  # not a COS answer: keep the traceback, it is what a fix needs
+            engine.log.error("Failed to copy %s: %s: %s", key, type(exc).__name__, exc, exc_info=exc)
+            message = f"{type(exc).__name__}: {exc}"
+        result.failures.append({"key": key, "error": message})
 
     run_window(
         copy_one,

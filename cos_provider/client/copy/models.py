@@ -16,6 +16,7 @@ from typing import Any
 
 from cos_provider.client import limits, tagging, validation
 from cos_provider.client import operations as ops
+from cos_provider.client.copy.orphans import OrphanWindow
 from cos_provider.client.copy.plan import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MODEL,
@@ -27,7 +28,7 @@ from cos_provider.client.encryption import NO_KEYS, CustomerKeys
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.models import _AsDict
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
-from cos_provider.client.timestamps import http_date
+from cos_provider.client.timestamps import http_date, parse_timestamp
 
 COMPLETE_READ_TIMEOUT = 1200.0
 """Complete can take minutes for big objects (COS keeps the connection alive)."""
@@ -143,6 +144,13 @@ class MultipartSession:
     keys: CustomerKeys = field(default=NO_KEYS, repr=False, compare=False)
     """The SSE-C keys themselves: in memory only, never in :meth:`to_dict` (XCom)."""
 
+    initiated_at: datetime | None = None
+    """No later than the upload's initiation, on COS's clock (whole seconds)."""
+    initiate_headers: Mapping[str, str] | None = None
+    """The headers Initiate sent: the attributes the completed object must carry."""
+    orphans: OrphanWindow | None = None
+    """Set when an Initiate reply was lost: what recognises the uploads it created (:mod:`orphans`)."""
+
     def with_keys(self, keys: CustomerKeys) -> MultipartSession:
         """This session with its SSE-C keys, checked against the MD5s it was started with.
 
@@ -192,6 +200,9 @@ class MultipartSession:
             "forbid_overwrite": self.forbid_overwrite,
             "source_sse_customer_key_md5": self.source_key_md5,
             "sse_customer_key_md5": self.dest_key_md5,
+            "initiated_at": self.initiated_at.isoformat() if self.initiated_at else None,
+            "initiate_headers": dict(self.initiate_headers) if self.initiate_headers is not None else None,
+            "orphans": self.orphans.to_dict() if self.orphans is not None else None,
         }
         if include_parts:
             out["resumed_parts"] = {str(k): v for k, v in self.resumed_parts.items()}
@@ -220,6 +231,15 @@ class MultipartSession:
             forbid_overwrite=bool(data.get("forbid_overwrite", False)),
             source_key_md5=data.get("source_sse_customer_key_md5"),
             dest_key_md5=data.get("sse_customer_key_md5"),
+            initiated_at=parse_timestamp(data.get("initiated_at")),
+            initiate_headers=(
+                {str(k): str(v) for k, v in headers.items()}
+                if isinstance(headers := data.get("initiate_headers"), Mapping)
+                else None
+            ),
+            orphans=OrphanWindow.from_dict(window)
+            if isinstance(window := data.get("orphans"), Mapping)
+            else None,
         )
 
 

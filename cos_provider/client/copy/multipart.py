@@ -2,7 +2,9 @@
 
 * :func:`start` checks the caller's conditions against the HEAD, plans the
   parts, and resumes a matching open upload (see :mod:`resume`) or
-  initiates a new one. Initiate carries the destination's attributes: with
+  initiates a new one, one attempt at a time, so that the uploads of
+  attempts whose reply was lost are found and aborted (:mod:`orphans`; the
+  session carries what recognises them to the later steps). Initiate carries the destination's attributes: with
   directive ``Copy`` the source's Content-Type, Cache-Control,
   Content-Disposition, Content-Encoding, Expires and ``x-cos-meta-*`` (COS
   does not carry them over to a multipart upload by itself); with
@@ -23,7 +25,12 @@
   After Complete the destination is HEADed: its size must equal the
   source's, and its CRC64 the source's whenever the source has one;
   otherwise :class:`CosIntegrityError` (and the corrupt result is deleted).
-  Any failure of Complete aborts the upload.
+  Any failure of Complete aborts the upload. A retried Complete answered
+  ``NoSuchUpload`` is success only if the destination proves to be the
+  object this Complete created (:func:`not_this_complete`), since an upload
+  aborted from outside gets the same answer; otherwise
+  :class:`LostUploadError`. When the copy ends, succeeded or failed, the
+  orphans of a lost Initiate reply are looked for once more.
 
 The steps are separate because the mapped Airflow pattern runs them in
 different tasks, with a :class:`MultipartSession` travelling between them as
@@ -32,15 +39,16 @@ a JSON dict.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from itertools import islice
 
 from cos_provider.client.client import CosClient
-from cos_provider.client.copy import resume
+from cos_provider.client.copy import orphans, resume
 from cos_provider.client.copy.cancel import OpenUploads, reason
 from cos_provider.client.copy.cleanup import discard, version_param
-from cos_provider.client.copy.errors import restate
+from cos_provider.client.copy.errors import LostUploadError, restate
 from cos_provider.client.copy.models import COMPLETE_READ_TIMEOUT, CopyOptions, CopyOutcome, MultipartSession
 from cos_provider.client.copy.overwrite import DestinationExistsError, is_conflict
 from cos_provider.client.copy.plan import CopyPlan, plan_parts
@@ -48,7 +56,8 @@ from cos_provider.client.copy.progress import LoggerLike
 from cos_provider.client.copy.source import check_conditions, initiate_attributes
 from cos_provider.client.crc64 import crc64_combine
 from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
-from cos_provider.client.models import CompleteResult, ObjectInfo
+from cos_provider.client.etag import normalise_etag
+from cos_provider.client.models import CompleteResult, ObjectInfo, Upload
 from cos_provider.client.operations import ObjectRef, forbid_overwrite_header
 
 
@@ -94,12 +103,15 @@ def start(
         witness = resume.witness_body(ident)
     uploads.check()
     point: resume.ResumePoint | None = None
+    listed: list[Upload] | None = None
     if witness is not None:
-        upload_ids = resume.open_uploads(client, dest, logger=log)
-        if upload_ids:
-            point = resume.match_uploads(client, dest, plan, witness, upload_ids, logger=log)
+        listed = resume.open_uploads(client, dest, logger=log)
+        if listed:
+            point = resume.match_uploads(client, dest, plan, witness, listed, logger=log)
+    window: orphans.OrphanWindow | None = None
     if point is not None:
         upload_id = point.upload_id
+        initiated_at = point.initiated.replace(microsecond=0) if point.initiated else None
         uploads.add(upload_id, dest)
         log.info(
             "Resuming upload %s of %s: %d of %d parts (%d bytes) already copied from the same source version",
@@ -110,14 +122,18 @@ def start(
             point.reused_bytes,
         )
     else:
+        known = [u.upload_id for u in listed or ()]
         try:
-            upload_id = client.initiate_multipart_upload(
-                dest, attrs, forbid_overwrite=forbid, customer_key=keys.dest
-            ).upload_id
+            initiated = orphans.initiate(
+                client, uploads, dest, attrs, known, log=log, forbid_overwrite=forbid, customer_key=keys.dest
+            )
         except CosServiceError as exc:
             if is_conflict(exc):
                 raise DestinationExistsError(exc, dest, "Initiate Multipart Upload") from exc
             raise
+        upload_id, window = initiated.upload_id, initiated.window
+        # The reply's Date is whole seconds, taken after the upload was created.
+        initiated_at = initiated.date - orphans.GRANULARITY if initiated.date else None
         uploads.add(upload_id, dest)
         if witness is not None:
             try:
@@ -125,7 +141,8 @@ def start(
                     client, dest, upload_id, witness, logger=log, headers=keys.dest_headers()
                 )
             except BaseException as exc:  # an interrupt: the upload is ours to abort
-                uploads.abort(dest, upload_id, reason(exc))
+                uploads.abort(dest, upload_id, reason(exc), failure=exc)
+                orphans.sweep_after_failure(window, client, dest, uploads, exc, log=log)
                 raise
         log.info(
             "Started multipart copy of %s (%d bytes, ETag %s) to %s: upload %s, %d parts of %d bytes",
@@ -153,6 +170,9 @@ def start(
         source_key_md5=keys.source.md5 if keys.source else None,
         dest_key_md5=keys.dest.md5 if keys.dest else None,
         keys=keys,
+        initiated_at=initiated_at,
+        initiate_headers=attrs.headers(),
+        orphans=window,
     )
 
 
@@ -184,23 +204,46 @@ def finish(
         raise CosValidationError("parts", f"{len(missing)} part(s) missing before Complete: {shown}")
     uploads.check()
     crcs = {n: crc for n in numbers if (crc := parts[n][1]) is not None}
-    if session.source_crc64 is not None and len(crcs) == plan.part_count:
-        combined = combined_crc64(plan, crcs)
-        if combined != session.source_crc64:
-            uploads.abort(session.dest, session.upload_id, "CRC64 mismatch")
-            raise CosIntegrityError(
-                f"multipart copy of {session.source.uri()} to {session.dest.uri()}: the CRC64 of the "
-                f"copied parts combines to {combined}, the source's is {session.source_crc64}; "
-                f"upload {session.upload_id} was aborted and the destination left untouched"
-            )
+    combined = combined_crc64(plan, crcs) if len(crcs) == plan.part_count else None
+    if session.source_crc64 is not None and combined is not None and combined != session.source_crc64:
+        mismatch = CosIntegrityError(
+            f"multipart copy of {session.source.uri()} to {session.dest.uri()}: the CRC64 of the "
+            f"copied parts combines to {combined}, the source's is {session.source_crc64}; "
+            f"upload {session.upload_id} was aborted and the destination left untouched"
+        )
+        uploads.abort(session.dest, session.upload_id, "CRC64 mismatch", failure=mismatch)
+        orphans.sweep_after_failure(session.orphans, client, session.dest, uploads, mismatch, log=log)
+        raise mismatch
     ordered = [(n, parts[n][0]) for n in numbers]
+    expected_crc = combined if combined is not None else session.source_crc64
     try:
-        result = complete(client, session, ordered, complete_timeout, log=log)
+        try:
+            result = complete(client, session, ordered, complete_timeout, expected_crc, log=log)
+        except BaseException as exc:
+            uploads.abort(session.dest, session.upload_id, reason(exc), failure=exc)
+            raise
+        finally:
+            uploads.forget(session.upload_id)
+        outcome = verify(client, session, result, log=log, started=started, parts_copied=parts_copied)
     except BaseException as exc:
-        uploads.abort(session.dest, session.upload_id, reason(exc))
+        orphans.sweep_after_failure(session.orphans, client, session.dest, uploads, exc, log=log)
         raise
-    finally:
-        uploads.forget(session.upload_id)
+    if session.orphans is not None:
+        session.orphans.sweep(client, session.dest, uploads, log=log, wait=True)
+    return outcome
+
+
+def verify(
+    client: CosClient,
+    session: MultipartSession,
+    result: CompleteResult,
+    *,
+    log: LoggerLike,
+    started: float | None,
+    parts_copied: int,
+) -> CopyOutcome:
+    """HEAD the completed object and compare it with the source; delete it if it is wrong."""
+    plan = session.plan
     head = client.head_object(
         session.dest.bucket,
         session.dest.key,
@@ -249,15 +292,20 @@ def complete(
     session: MultipartSession,
     ordered: Sequence[tuple[int, str]],
     timeout: float,
+    expected_crc: int | None = None,
     *,
     log: LoggerLike,
 ) -> CompleteResult:
-    """Complete; a retry answered ``NoSuchUpload`` after a lost answer counts as done if the result is right.
+    """Complete; a retry answered ``NoSuchUpload`` counts as done only if the destination proves it.
 
     COS removes the upload when a Complete succeeds, so when the answer to
-    the first attempt is lost, the retry finds no upload. The destination
-    then decides: same size and the source's CRC64 means the first attempt
-    succeeded.
+    the first attempt is lost, the retry finds no upload. But an upload
+    aborted from outside (a lifecycle rule, another actor) gives the same
+    answer, and the destination may already hold the same bytes (an earlier
+    copy). So the destination must be the object this Complete creates
+    (:func:`not_this_complete`); otherwise :class:`LostUploadError`.
+    ``expected_crc`` is the parts' combined CRC64 (the source's when some
+    parts were reused without a CRC).
     """
     try:
         return client.complete_multipart_upload(
@@ -270,23 +318,104 @@ def complete(
             ) from exc
         retried = getattr(exc, "attempt", 1) > 1
         if exc.code == "NoSuchUpload" and retried:
-            head = client.head_object(session.dest.bucket, session.dest.key, customer_key=session.keys.dest)
-            same_crc = session.source_crc64 is None or head.crc64 == session.source_crc64
-            if head.size == session.source_size and same_crc and head.crc64 is not None:
-                log.warning(
-                    "Complete of upload %s answered NoSuchUpload on a retry; the destination "
-                    "matches the source, so the first attempt succeeded",
-                    session.upload_id,
+            try:
+                head: ObjectInfo | None = client.head_object(
+                    session.dest.bucket, session.dest.key, customer_key=session.keys.dest
                 )
-                return CompleteResult(
-                    location="",
-                    bucket=session.dest.bucket,
-                    key=session.dest.key,
-                    etag=head.etag,
-                    crc64=head.crc64,
-                    version_id=head.version_id,
-                    request_id=head.request_id,
-                )
+            except CosServiceError as missing:
+                if not missing.is_not_found:
+                    raise
+                head = None
+            problems = not_this_complete(session, head, expected_crc)
+            if problems:
+                raise LostUploadError(exc, session.upload_id, session.dest.uri(), problems) from exc
+            assert head is not None
+            log.warning(
+                "Complete of upload %s answered NoSuchUpload on a retry; the destination is the object it "
+                "creates (multipart ETag %s, CRC64 %s, attributes, modified %s), so the first attempt succeeded",
+                session.upload_id,
+                head.etag,
+                head.crc64,
+                head.last_modified.isoformat() if head.last_modified else "?",
+            )
+            return CompleteResult(
+                location="",
+                bucket=session.dest.bucket,
+                key=session.dest.key,
+                etag=head.etag,
+                crc64=head.crc64,
+                version_id=head.version_id,
+                request_id=head.request_id,
+            )
         raise restate(exc, "CompleteMultipartUpload", None, session.upload_id) from exc
     except CosError as exc:
         raise restate(exc, "CompleteMultipartUpload", None, session.upload_id) from exc
+
+
+_MULTIPART_ETAG = re.compile(r"[0-9a-f]+-([0-9]+)")
+_HEAD_FIELDS = {
+    "content-type": "content_type",
+    "cache-control": "cache_control",
+    "content-disposition": "content_disposition",
+    "content-encoding": "content_encoding",
+    "expires": "expires",
+    "x-cos-server-side-encryption": "server_side_encryption",
+}
+
+
+def not_this_complete(
+    session: MultipartSession, head: ObjectInfo | None, expected_crc: int | None
+) -> list[str]:
+    """Why ``head`` (the destination now) is not provably the object this session's Complete created; ``[]`` if it is.
+
+    It is when all of these hold: the source's size; a multipart ETag of the
+    plan's part count (``...-N``); the parts' combined CRC64; every
+    attribute Initiate sent that HEAD shows (content headers, exactly the
+    ``x-cos-meta-*`` sent, storage class, SSE); and a Last-Modified no
+    earlier than the upload's initiation (whole seconds, as COS keeps it).
+    """
+    if head is None:
+        return ["the destination does not exist"]
+    problems: list[str] = []
+    if head.size != session.source_size:
+        problems.append(f"size {head.size} != source size {session.source_size}")
+    parts = session.plan.part_count
+    match = _MULTIPART_ETAG.fullmatch(normalise_etag(head.etag))
+    if match is None or int(match.group(1)) != parts:
+        problems.append(f"ETag {head.etag} is not the ETag of a {parts}-part upload (...-{parts})")
+    if expected_crc is None:
+        problems.append("no CRC64 of the parts to compare with")
+    elif head.crc64 != expected_crc:
+        problems.append(f"CRC64 {head.crc64} != the parts' combined CRC64 {expected_crc}")
+    if session.initiate_headers is None:
+        problems.append("the session does not record the attributes Initiate sent")
+    else:
+        problems.extend(_attribute_problems(session.initiate_headers, head))
+    if session.initiated_at is None:
+        problems.append("the session does not record when the upload was initiated")
+    elif head.last_modified is None:
+        problems.append("the destination has no Last-Modified")
+    elif head.last_modified < session.initiated_at.replace(microsecond=0):
+        problems.append(
+            f"last modified {head.last_modified.isoformat()}, before the upload was initiated "
+            f"({session.initiated_at.isoformat()})"
+        )
+    return problems
+
+
+def _attribute_problems(sent: Mapping[str, str], head: ObjectInfo) -> list[str]:
+    problems: list[str] = []
+    metadata: dict[str, str] = {}
+    for name, value in sent.items():
+        lower = name.lower()
+        if lower.startswith("x-cos-meta-"):
+            metadata[lower[len("x-cos-meta-") :]] = value
+        elif lower == "x-cos-storage-class":
+            if (head.storage_class or "").upper() != value.upper():
+                problems.append(f"storage class {head.storage_class} != {value} sent on Initiate")
+        elif lower in _HEAD_FIELDS and getattr(head, _HEAD_FIELDS[lower]) != value:
+            problems.append(f"{name} {getattr(head, _HEAD_FIELDS[lower])!r} != {value!r} sent on Initiate")
+    have = {k.lower(): v for k, v in head.metadata.items()}
+    if have != metadata:
+        problems.append(f"metadata {have} != {metadata} sent on Initiate")
+    return problems

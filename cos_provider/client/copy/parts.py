@@ -109,7 +109,7 @@ def copy_parts(
 
     def stop(exc: BaseException) -> None:
         if abort_on_failure:
-            uploads.abort(session.dest, session.upload_id, reason(exc))
+            uploads.abort(session.dest, session.upload_id, reason(exc), failure=exc)
 
     try:
         run_window(
@@ -122,9 +122,9 @@ def copy_parts(
             cancel=uploads.cancelled,
             tick=tick,
         )
-    except BaseException:
+    except BaseException as exc:
         if abort_on_failure:
-            abort_quietly(client, session.dest, session.upload_id, logger=log)
+            abort_quietly(client, session.dest, session.upload_id, logger=log, failure=exc)
         raise
     progress.finish()
     return results

@@ -47,7 +47,10 @@ resumed copy never creates an upload only to abort it:
   reuses a part.
 * any other upload on that key (no witness) belongs to someone else and is
   left alone; a bucket lifecycle rule that aborts incomplete uploads is the
-  right tool for those.
+  right tool for those. (The uploads a copy's own Initiate created when its
+  reply was lost have no witness either; that copy recognises them by time
+  instead, see :mod:`orphans`, using this listing to spare what existed
+  before.)
 
 Complete lists parts 1..N only, so the witness never becomes part of the
 object (COS, like S3, drops parts a Complete does not list), and nothing
@@ -65,6 +68,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cos_provider.client import limits
@@ -75,7 +79,7 @@ from cos_provider.client.copy.plan import CopyPlan
 from cos_provider.client.copy.progress import LoggerLike
 from cos_provider.client.errors import CosError, CosServiceError
 from cos_provider.client.etag import normalise_etag
-from cos_provider.client.models import ObjectInfo, Part
+from cos_provider.client.models import ObjectInfo, Part, Upload
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.protocol import Call, CosRequest
 
@@ -183,6 +187,8 @@ class ResumePoint:
     upload_id: str
     parts: dict[int, str]
     reused_bytes: int
+    initiated: datetime | None = None
+    """When COS says the upload was initiated (a resumed Complete's result is no older)."""
 
 
 def _witness_of(client: CosClient, dest: ObjectRef, upload_id: str) -> Part | None:
@@ -193,14 +199,10 @@ def _witness_of(client: CosClient, dest: ObjectRef, upload_id: str) -> Part | No
     return None
 
 
-def open_uploads(client: CosClient, dest: ObjectRef, *, logger: LoggerLike = log) -> list[str] | None:
-    """Upload ids open on exactly ``dest``; ``None`` if listing is not allowed."""
+def open_uploads(client: CosClient, dest: ObjectRef, *, logger: LoggerLike = log) -> list[Upload] | None:
+    """Uploads open on exactly ``dest``; ``None`` if listing is not allowed."""
     try:
-        return [
-            u.upload_id
-            for u in client.iter_multipart_uploads(dest.bucket, prefix=dest.key)
-            if u.key == dest.key
-        ]
+        return [u for u in client.iter_multipart_uploads(dest.bucket, prefix=dest.key) if u.key == dest.key]
     except CosServiceError as exc:
         if exc.status not in (403, 405, 501):
             raise
@@ -213,14 +215,15 @@ def match_uploads(
     dest: ObjectRef,
     plan: CopyPlan,
     body: bytes,
-    upload_ids: list[str],
+    listed: list[Upload],
     *,
     logger: LoggerLike = log,
 ) -> ResumePoint | None:
-    """Apply the matching rule to ``upload_ids``; abort the stale ones of ours."""
+    """Apply the matching rule to the ``listed`` uploads; abort the stale ones of ours."""
     expected = witness_etag(body)
     matches: list[ResumePoint] = []
-    for upload_id in upload_ids:
+    for upload in listed:
+        upload_id = upload.upload_id
         try:
             witness = _witness_of(client, dest, upload_id)
         except CosServiceError as exc:
@@ -244,7 +247,7 @@ def match_uploads(
             continue
         kept = planned_parts(client, dest, upload_id, plan)
         parts = {n: p.etag for n, p in kept.items()}
-        matches.append(ResumePoint(upload_id, parts, sum(p.size for p in kept.values())))
+        matches.append(ResumePoint(upload_id, parts, sum(p.size for p in kept.values()), upload.initiated))
     if not matches:
         return None
     matches.sort(key=lambda m: len(m.parts), reverse=True)
