@@ -229,6 +229,26 @@ class CosServiceError(CosError):
         return self.status == 404
 
 
+class RestatedServiceError(CosServiceError):
+    """A service error said again with what the caller knows (the part, the destination).
+
+    The COS fields (status, code, request id...) stay the cause's, so code
+    that branches on them, and the retry policy, see the same error.
+    """
+
+    def __init__(self, cause: CosServiceError) -> None:
+        self.cause = cause
+        super().__init__(
+            cause.status,
+            cause.code,
+            cause.message,
+            cause.resource,
+            cause.request_id,
+            cause.trace_id,
+            cause.method,
+        )
+
+
 def error_from_response(
     status: int, headers: Mapping[str, str], body: bytes, method: str = ""
 ) -> CosServiceError | None:

@@ -78,8 +78,9 @@ class CosBaseOperator(BaseOperator):
 
     @property
     def pool_size(self) -> int | None:
-        """HTTP connections the hook keeps; subclasses that copy in parallel size it to their concurrency."""
-        return None
+        """HTTP connections the hook keeps: the operator's ``concurrency`` plus a few for HEADs and Complete."""
+        concurrency = getattr(self, "concurrency", None)
+        return concurrency + POOL_MARGIN if isinstance(concurrency, int) else None
 
     @cached_property
     def hook(self) -> CosHook:

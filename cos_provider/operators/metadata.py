@@ -11,7 +11,7 @@ from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
 from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.operations import CONTENT_HEADERS, ObjectRef
 from cos_provider.client.uri import parse_cos_url
-from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator, openlineage_facets
+from cos_provider.operators.base import CosBaseOperator, openlineage_facets
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -99,10 +99,6 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
         self.part_size = part_size
         self.concurrency = concurrency
         self._ref: ObjectRef | None = None
-
-    @property
-    def pool_size(self) -> int:
-        return self.concurrency + POOL_MARGIN
 
     def execute(self, context: Context) -> dict[str, Any]:
         result = self.hook.replace_metadata(

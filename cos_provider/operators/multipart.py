@@ -203,10 +203,6 @@ class CosCopyPartsOperator(CosBaseOperator):
         self.concurrency = concurrency
         self.progress_interval = progress_interval
 
-    @property
-    def pool_size(self) -> int:
-        return self.concurrency + POOL_MARGIN
-
     def _numbers(self, session: MultipartSession) -> list[int]:
         batch = self.batch
         if not isinstance(batch, Mapping) or not {"first_part", "last_part"} <= set(batch):

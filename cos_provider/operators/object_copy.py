@@ -11,7 +11,6 @@ from cos_provider.client.params import COPY_PARAMS
 from cos_provider.operators.base import (
     OBJECT_PARAMS,
     OBJECT_TEMPLATE_FIELDS,
-    POOL_MARGIN,
     CosBaseOperator,
     openlineage_facets,
     refs_of,
@@ -125,10 +124,6 @@ class CosCopyObjectOperator(CosBaseOperator):
         self.concurrency = concurrency
         self.move = move
         self._refs: tuple[ObjectRef, ObjectRef] | None = None
-
-    @property
-    def pool_size(self) -> int:
-        return self.concurrency + POOL_MARGIN
 
     def execute(self, context: Context) -> dict[str, Any]:
         outcome = self.hook.copy_object(

@@ -5,7 +5,7 @@ COS request id, while staying catchable as the original error class."""
 from __future__ import annotations
 
 from cos_provider.client.copy.plan import PartRange
-from cos_provider.client.errors import CosError, CosServiceError, CosTransportError
+from cos_provider.client.errors import CosError, CosServiceError, CosTransportError, RestatedServiceError
 
 
 class CopyCancelled(CosError):
@@ -35,23 +35,14 @@ class _FailedStep:
         return what
 
 
-class CopyPartServiceError(_FailedStep, CosServiceError):
+class CopyPartServiceError(_FailedStep, RestatedServiceError):
     """COS refused one step of a multipart copy; ``status``/``code`` are COS's."""
 
     def __init__(
         self, cause: CosServiceError, operation: str, part: PartRange | None, upload_id: str | None
     ) -> None:
         self._remember(operation, part, upload_id)
-        self.cause = cause
-        super().__init__(
-            cause.status,
-            cause.code,
-            cause.message,
-            cause.resource,
-            cause.request_id,
-            cause.trace_id,
-            cause.method,
-        )
+        super().__init__(cause)
 
     def _render(self) -> str:
         base = super()._render()

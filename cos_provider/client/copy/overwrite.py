@@ -10,28 +10,19 @@ versioning enabled: there a copy always adds a new version.
 
 from __future__ import annotations
 
-from cos_provider.client.errors import CosServiceError
+from cos_provider.client.errors import CosServiceError, RestatedServiceError
 from cos_provider.client.operations import ObjectRef
 
 CONFLICT_CODE = "FileAlreadyExists"
 
 
-class DestinationExistsError(CosServiceError):
+class DestinationExistsError(RestatedServiceError):
     """The destination already exists and the copy was asked not to overwrite it."""
 
     def __init__(self, cause: CosServiceError, dest: ObjectRef, operation: str) -> None:
         self.dest = dest
         self.operation = operation
-        self.cause = cause
-        super().__init__(
-            cause.status,
-            cause.code,
-            cause.message,
-            cause.resource,
-            cause.request_id,
-            cause.trace_id,
-            cause.method,
-        )
+        super().__init__(cause)
 
     def _render(self) -> str:
         return (
