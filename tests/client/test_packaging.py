@@ -287,8 +287,7 @@ def find_uv() -> str | None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     uv = find_uv()
-    if uv is None:
-        pytest.skip("uv is not installed (python3 scripts/dev.py setup installs it)")
+    assert uv is not None, "uv is not installed: python3 scripts/dev.py setup installs the pinned one"
     out = tmp_path_factory.mktemp("wheel")
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     # Offline: the build backend is in uv's cache since the environment was set up.
