@@ -131,7 +131,7 @@ def list_objects(core: Core, req: Request, fault: Fault | None) -> Response:
         ("Prefix", enc(prefix)),
         ("Marker", enc(marker)),
         ("MaxKeys", str(max_keys)),
-        ("Delimiter", delimiter or None),
+        ("Delimiter", enc(delimiter) if delimiter else None),
         ("IsTruncated", "true" if truncated else "false"),
         ("NextMarker", enc(last) if truncated else None),
     ]

@@ -98,6 +98,7 @@ XML_ANSWERS = frozenset(
         "ListMultipartUploads",
         "GetService",
         "GetBucketVersioning",
+        "DeleteMultipleObjects",
     }
 )
 """Operations whose success is an XML document (the ones a broken body can break)."""

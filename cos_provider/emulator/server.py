@@ -55,7 +55,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from cos_provider.client import limits
 from cos_provider.client.endpoints import parse_host
-from cos_provider.emulator import buckets, copy, multipart, objects, xmlout
+from cos_provider.emulator import buckets, copy, deletes, multipart, objects, xmlout
 from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
@@ -92,7 +92,6 @@ UNSUPPORTED_SUBRESOURCES = frozenset(
         "origin",
         "notification",
         "versions",
-        "delete",
     }
 )
 ADMIN_PREFIX = "/_emulator/"
@@ -161,6 +160,8 @@ def route(req: Request) -> tuple[str, Handler]:
             if req.has_param("versioning"):
                 return "PutBucketVersioning", buckets.put_versioning
             return "PutBucket", buckets.put_bucket
+        if method == "POST" and req.has_param("delete"):
+            return "DeleteMultipleObjects", deletes.delete_multiple
         if method in table:
             return table[method]
     else:
