@@ -20,6 +20,7 @@ from cos_provider.client.models import (
     BucketInfo,
     CompleteResult,
     CopyResult,
+    DeleteObjectsPage,
     InitiateResult,
     ListedObject,
     ObjectInfo,
@@ -113,6 +114,18 @@ class CosClient(BucketNaming):
             yield from page.objects
             marker = page.next_page_marker
 
+    def iter_pages(
+        self, bucket: str, prefix: str = "", delimiter: str = "", page_size: int = 1000
+    ) -> Iterator[ObjectsPage]:
+        """Every page of a listing (with ``delimiter``, pages carry common prefixes too)."""
+        marker: str | None = ""
+        while marker is not None:
+            page = self.list_objects(
+                bucket, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=page_size
+            )
+            yield page
+            marker = page.next_page_marker
+
     def list_multipart_uploads(
         self,
         bucket: str,
@@ -183,6 +196,12 @@ class CosClient(BucketNaming):
         return self.execute(ops.delete_object(self.ref(bucket, key, version_id)))
 
     # -- copy
+
+    def delete_objects(
+        self, bucket: str, entries: Iterable[ops.DeleteEntry], quiet: bool = True
+    ) -> DeleteObjectsPage:
+        """One Delete Multiple Objects request (at most 1,000 keys); see :mod:`.delete` for more."""
+        return self.execute(ops.delete_objects(self.bucket(bucket), entries, quiet))
 
     def copy_object(
         self,

@@ -170,6 +170,34 @@ class ObjectsPage(_AsDict):
 
 
 @dataclass(frozen=True)
+class DeletedObject(_AsDict):
+    """A ``<Deleted>`` entry of Delete Multiple Objects."""
+
+    key: str
+    version_id: str | None = None
+    delete_marker: bool = False
+    delete_marker_version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteError(_AsDict):
+    """A key COS did not delete: its ``<Error>`` entry, or the error of the whole request it was in."""
+
+    key: str
+    code: str
+    message: str = ""
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteObjectsPage(_AsDict):
+    """The answer to one Delete Multiple Objects request (quiet: ``deleted`` is empty)."""
+
+    deleted: list[DeletedObject]
+    errors: list[DeleteError]
+
+
+@dataclass(frozen=True)
 class BucketInfo(_AsDict):
     name: str
     region: str

@@ -21,6 +21,9 @@ from cos_provider.client.models import (
     BucketInfo,
     CompleteResult,
     CopyResult,
+    DeletedObject,
+    DeleteError,
+    DeleteObjectsPage,
     ErrorBody,
     InitiateResult,
     ListedObject,
@@ -283,3 +286,43 @@ def build_tagging(tags: Iterable[tuple[str, str]]) -> bytes:
         etree.SubElement(tag, "Key").text = key
         etree.SubElement(tag, "Value").text = value
     return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
+
+
+def build_delete_objects(entries: Iterable[tuple[str, str | None]], quiet: bool) -> bytes:
+    """The ``<Delete>`` body of Delete Multiple Objects: keys as UTF-8 text, XML-escaped."""
+    root = etree.Element("Delete")
+    etree.SubElement(root, "Quiet").text = "true" if quiet else "false"
+    for key, version_id in entries:
+        obj = etree.SubElement(root, "Object")
+        etree.SubElement(obj, "Key").text = key
+        if version_id is not None:
+            etree.SubElement(obj, "VersionId").text = version_id
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
+
+
+def parse_delete_result(body: bytes) -> DeleteObjectsPage:
+    root = _root(body)
+    _expect(root, "DeleteResult")
+
+    def raw(el: etree._Element, name: str) -> str | None:  # keys are not stripped
+        return next((c.text or "" for c in _children(el, name)), None)
+
+    deleted = [
+        DeletedObject(
+            key=raw(d, "Key") or "",
+            version_id=_opt(d, "VersionId"),
+            delete_marker=_bool(_opt(d, "DeleteMarker")),
+            delete_marker_version_id=_opt(d, "DeleteMarkerVersionId"),
+        )
+        for d in _children(root, "Deleted")
+    ]
+    errors = [
+        DeleteError(
+            key=raw(e, "Key") or "",
+            code=_text(e, "Code") or "Unknown",
+            message=_text(e, "Message"),
+            version_id=_opt(e, "VersionId"),
+        )
+        for e in _children(root, "Error")
+    ]
+    return DeleteObjectsPage(deleted=deleted, errors=errors)
