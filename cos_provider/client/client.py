@@ -23,6 +23,7 @@ from cos_provider.client.models import (
     DeleteObjectsPage,
     InitiateResult,
     ListedObject,
+    ListedVersion,
     ObjectInfo,
     ObjectsPage,
     Part,
@@ -31,6 +32,7 @@ from cos_provider.client.models import (
     PutResult,
     Upload,
     UploadsPage,
+    VersionsPage,
 )
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
 from cos_provider.client.protocol import Call
@@ -125,6 +127,28 @@ class CosClient(BucketNaming):
             )
             yield page
             marker = page.next_page_marker
+
+    def list_object_versions(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionsPage:
+        return self.execute(
+            ops.list_object_versions(self.bucket(bucket), prefix, key_marker, version_id_marker, max_keys)
+        )
+
+    def iter_versions(self, bucket: str, prefix: str = "", page_size: int = 1000) -> Iterator[ListedVersion]:
+        """Every version and delete marker under ``prefix``, page by page."""
+        key_marker, version_marker = "", ""
+        while True:
+            page = self.list_object_versions(bucket, prefix, key_marker, version_marker, page_size)
+            yield from page.versions
+            if not page.is_truncated or not page.next_key_marker:
+                return
+            key_marker, version_marker = page.next_key_marker, page.next_version_id_marker or ""
 
     def list_multipart_uploads(
         self,

@@ -9,10 +9,16 @@ Nothing is dropped: a key COS reports in an ``<Error>`` entry is recorded with
 its code; a batch whose whole request fails (after the transport's retries)
 records every key of that batch with the request's error code; the other
 batches go on. ``dry_run`` only lists what would be deleted.
+
+With versions (:func:`version_entries`), every version and delete marker of
+each key is deleted by its version id, so the keys are gone for good;
+``deleted`` then names each key once and ``versions_deleted`` counts the
+versions.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +45,8 @@ class DeleteResult(_AsDict):
     dry_run: bool = False
     requests: int = 0
     """Delete Multiple Objects requests sent."""
+    versions_deleted: int = 0
+    """Versions (and delete markers) deleted by version id."""
 
     @property
     def count(self) -> int:
@@ -77,21 +85,24 @@ def delete_keys(
     """Delete ``entries`` (keys or ``(key, version_id)`` pairs) from ``bucket``; see the module."""
     size = validate_batch_size(batch_size)
     if dry_run:
-        listed = [key for batch in batches(entries, size) for key, _ in batch]
+        listed = _unique(key for batch in batches(entries, size) for key, _ in batch)
         return DeleteResult(bucket=bucket, deleted=listed, dry_run=True)
     deleted: list[str] = []
     errors: list[DeleteError] = []
     sent = 0
+    by_version = 0
 
     def work(batch: Batch) -> DeleteObjectsPage:
         return client.delete_objects(bucket, batch, quiet=True)
 
     def on_result(batch: Batch, page: DeleteObjectsPage) -> None:
-        nonlocal sent
+        nonlocal sent, by_version
         sent += 1
         failed = {(e.key, e.version_id) for e in page.errors} | {(e.key, None) for e in page.errors}
         errors.extend(page.errors)
-        deleted.extend(key for key, version in batch if (key, version) not in failed)
+        done = [(key, version) for key, version in batch if (key, version) not in failed]
+        by_version += sum(1 for _, version in done if version is not None)
+        deleted.extend(key for key, _ in done)
 
     def on_error(batch: Batch, exc: BaseException) -> None:
         nonlocal sent
@@ -110,4 +121,31 @@ def delete_keys(
         cancel=cancel,
         thread_name="cos-delete",
     )
-    return DeleteResult(bucket=bucket, deleted=deleted, errors=errors, requests=sent)
+    return DeleteResult(
+        bucket=bucket, deleted=_unique(deleted), errors=errors, requests=sent, versions_deleted=by_version
+    )
+
+
+def _unique(keys: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(keys))
+
+
+def version_entries(
+    client: CosClient,
+    bucket: str,
+    *,
+    keys: Iterable[str] | None = None,
+    prefix: str = "",
+    pattern: re.Pattern[str] | None = None,
+) -> Iterator[tuple[str, str | None]]:
+    """``(key, version_id)`` of every version and delete marker of ``keys``, or of the keys under
+    ``prefix`` that ``pattern`` matches (GET Bucket Object versions, read lazily)."""
+    if keys is not None:
+        for key in keys:
+            for v in client.iter_versions(bucket, prefix=key):
+                if v.key == key:
+                    yield key, v.version_id
+        return
+    for v in client.iter_versions(bucket, prefix=prefix):
+        if pattern is None or pattern.match(v.key):
+            yield v.key, v.version_id

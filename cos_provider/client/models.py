@@ -170,6 +170,26 @@ class ObjectsPage(_AsDict):
 
 
 @dataclass(frozen=True)
+class ListedVersion(_AsDict):
+    """A ``Version`` or ``DeleteMarker`` entry of GET Bucket Object versions."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    delete_marker: bool
+    size: int = 0
+    etag: str = ""
+
+
+@dataclass(frozen=True)
+class VersionsPage(_AsDict):
+    versions: list[ListedVersion]
+    is_truncated: bool
+    next_key_marker: str | None
+    next_version_id_marker: str | None
+
+
+@dataclass(frozen=True)
 class DeletedObject(_AsDict):
     """A ``<Deleted>`` entry of Delete Multiple Objects."""
 

@@ -33,6 +33,7 @@ from cos_provider.client.models import (
     PartsPage,
     PutResult,
     UploadsPage,
+    VersionsPage,
 )
 from cos_provider.client.protocol import Call, CosRequest, RawResponse
 from cos_provider.client.timestamps import http_date, parse_timestamp
@@ -266,6 +267,28 @@ def list_objects(
     return Call(
         CosRequest("ListObjects", "GET", bucket, params=params),
         lambda r: xmlcodec.parse_list_bucket(r.body),
+    )
+
+
+def list_object_versions(
+    bucket: str,
+    prefix: str = "",
+    key_marker: str = "",
+    version_id_marker: str = "",
+    max_keys: int = 1000,
+) -> Call[VersionsPage]:
+    """GET Bucket Object versions (``GET /?versions``)."""
+    validation.validate_page_size(max_keys, "max_keys")
+    params = {"versions": "", "encoding-type": "url", "max-keys": str(max_keys)}
+    if prefix:
+        params["prefix"] = prefix
+    if key_marker:
+        params["key-marker"] = key_marker
+        if version_id_marker:
+            params["version-id-marker"] = version_id_marker
+    return Call(
+        CosRequest("ListObjectVersions", "GET", bucket, params=params),
+        lambda r: xmlcodec.parse_list_versions(r.body),
     )
 
 

@@ -27,12 +27,14 @@ from cos_provider.client.models import (
     ErrorBody,
     InitiateResult,
     ListedObject,
+    ListedVersion,
     ObjectsPage,
     Part,
     PartCopyResult,
     PartsPage,
     Upload,
     UploadsPage,
+    VersionsPage,
 )
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
@@ -326,3 +328,29 @@ def parse_delete_result(body: bytes) -> DeleteObjectsPage:
         for e in _children(root, "Error")
     ]
     return DeleteObjectsPage(deleted=deleted, errors=errors)
+
+
+def parse_list_versions(body: bytes) -> VersionsPage:
+    """GET Bucket Object versions: entries in document order (newest first per key)."""
+    root = _root(body)
+    _expect(root, "ListVersionsResult")
+    enc = _decoder(root) is not None
+    versions = [
+        ListedVersion(
+            key=_maybe_unquote(_text(c, "Key"), enc) or "",
+            version_id=_text(c, "VersionId") or "null",
+            is_latest=_bool(_opt(c, "IsLatest")),
+            delete_marker=_local(c.tag) == "DeleteMarker",
+            size=int(_text(c, "Size", "0")),
+            etag=_text(c, "ETag"),
+        )
+        for c in root
+        if _local(c.tag) in ("Version", "DeleteMarker")
+    ]
+    truncated = _bool(_opt(root, "IsTruncated"))
+    return VersionsPage(
+        versions=versions,
+        is_truncated=truncated,
+        next_key_marker=_maybe_unquote(_opt(root, "NextKeyMarker"), enc) if truncated else None,
+        next_version_id_marker=_opt(root, "NextVersionIdMarker") if truncated else None,
+    )

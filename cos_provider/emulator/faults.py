@@ -99,6 +99,7 @@ XML_ANSWERS = frozenset(
         "GetService",
         "GetBucketVersioning",
         "DeleteMultipleObjects",
+        "ListObjectVersions",
     }
 )
 """Operations whose success is an XML document (the ones a broken body can break)."""

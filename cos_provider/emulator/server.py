@@ -91,7 +91,6 @@ UNSUPPORTED_SUBRESOURCES = frozenset(
         "accelerate",
         "origin",
         "notification",
-        "versions",
     }
 )
 ADMIN_PREFIX = "/_emulator/"
@@ -155,6 +154,8 @@ def route(req: Request) -> tuple[str, Handler]:
                 return "ListMultipartUploads", multipart.list_uploads
             if req.has_param("versioning"):
                 return "GetBucketVersioning", buckets.get_versioning
+            if req.has_param("versions"):
+                return "ListObjectVersions", buckets.list_versions
             return "ListObjects", buckets.list_objects
         if method == "PUT":
             if req.has_param("versioning"):

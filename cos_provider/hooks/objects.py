@@ -7,7 +7,7 @@ from typing import Any
 
 from cos_provider.client import validation
 from cos_provider.client.copy.plan import validate_concurrency
-from cos_provider.client.delete import DeleteResult, delete_keys
+from cos_provider.client.delete import DeleteResult, delete_keys, version_entries
 from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.models import ListedObject, ObjectInfo
@@ -93,6 +93,7 @@ class CosObjectMethods(CosBaseHook):
         prefix: str | None = None,
         match_glob: str | None = None,
         dry_run: bool = False,
+        versions: bool = False,
         region: str | None = None,
         concurrency: int = DEFAULT_DELETE_CONCURRENCY,
     ) -> DeleteResult:
@@ -101,18 +102,26 @@ class CosObjectMethods(CosBaseHook):
         Batches of at most 1,000 keys, ``concurrency`` requests at a time; every
         key COS refuses is in ``errors`` with its code (nothing raises for them:
         read :attr:`DeleteResult.ok`). ``dry_run`` lists the keys and deletes
-        nothing. An empty ``prefix`` (the whole bucket) is refused. Every
-        parameter is checked before any request.
+        nothing. ``versions=True`` deletes every version and delete marker of
+        each selected key (listed with GET Bucket Object versions), so nothing
+        of them is left. An empty ``prefix`` (the whole bucket) is refused.
+        Every parameter is checked before any request.
         """
         if prefix == "":
             raise CosValidationError("prefix", "must not be empty: that would delete the whole bucket")
         selection = Selection.of(prefix=prefix, match_glob=match_glob, keys=keys)
         full = self.bucket(bucket)
         dry = validation.validate_bool(dry_run, "dry_run")
+        every_version = validation.validate_bool(versions, "versions")
         validate_concurrency(concurrency)
         client = self.client_for(region)
-        if selection.mode == "keys":
-            entries: Any = list(selection.keys)
+        if every_version:
+            if selection.mode == "keys":
+                entries: Any = version_entries(client, full, keys=selection.keys)
+            else:
+                entries = version_entries(client, full, prefix=selection.prefix, pattern=selection.pattern)
+        elif selection.mode == "keys":
+            entries = list(selection.keys)
         else:
             entries = (o.key for o in selection.filter(client.iter_objects(full, prefix=selection.prefix)))
         result = delete_keys(client, full, entries, concurrency=concurrency, dry_run=dry)

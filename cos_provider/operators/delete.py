@@ -31,13 +31,15 @@ class CosDeleteObjectsOperator(CosBaseOperator):
     at a time.
 
     :param dry_run: Only list what would be deleted.
+    :param versions: Delete every version and delete marker of each selected
+        key (a versioned bucket), so nothing of them is left.
     :param continue_on_failure: Succeed even if COS refused some keys (they are
         in the ``errors`` of the XCom). Otherwise any refused key fails the
         task, after the XCom is pushed.
 
     Returns ``{"bucket", "dry_run", "deleted_count", "deleted_keys" (the first
     1,000), "keys_truncated", "error_count", "errors" (the first 1,000, each
-    ``{"key", "code", "message", "version_id"}``), "requests"}``.
+    ``{"key", "code", "message", "version_id"}``), "requests", "versions_deleted"}``.
     """
 
     template_fields: Sequence[str] = ("bucket", "prefix", "match_glob", "keys", "cos_conn_id", "region")
@@ -51,6 +53,7 @@ class CosDeleteObjectsOperator(CosBaseOperator):
         match_glob: str | None = None,
         keys: Sequence[str] | None = None,
         dry_run: bool = False,
+        versions: bool = False,
         continue_on_failure: bool = False,
         concurrency: int = 4,
         **kwargs: Any,
@@ -62,6 +65,7 @@ class CosDeleteObjectsOperator(CosBaseOperator):
         self.keys = keys
         # Stored under another name: ``BaseOperator.dry_run()`` is a method.
         self.list_only = dry_run
+        self.versions = versions
         self.continue_on_failure = continue_on_failure
         self.concurrency = concurrency
 
@@ -76,6 +80,7 @@ class CosDeleteObjectsOperator(CosBaseOperator):
             prefix=self.prefix,
             match_glob=self.match_glob,
             dry_run=self.list_only,
+            versions=self.versions,
             concurrency=self.concurrency,
         )
         summary = summarise(result)
@@ -105,4 +110,5 @@ def summarise(result: DeleteResult) -> dict[str, Any]:
         "error_count": len(result.errors),
         "errors": [e.to_dict() for e in result.errors[:XCOM_KEYS_CAP]],
         "requests": result.requests,
+        "versions_deleted": result.versions_deleted,
     }

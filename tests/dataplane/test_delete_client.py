@@ -198,3 +198,35 @@ def test_hook_list_keys_and_prefixes(hook: CosHook, cos: Any) -> None:
 def test_hook_list_prefixes_pages(hook: CosHook, cos: Any) -> None:
     seed(cos, [f"f{i:04d}/x" for i in range(1005)])
     assert len(hook.list_prefixes(SRC_BUCKET)) == 1005
+
+
+def test_iter_versions_pages(client: CosClient, cos: Any) -> None:
+    for i in range(3):
+        cos.put_object(VERSIONED_BUCKET, "pv/a", str(i).encode())
+    cos.put_object(VERSIONED_BUCKET, "pv/b", b"x")
+    listed = list(client.iter_versions(VERSIONED_BUCKET, prefix="pv/", page_size=2))
+    assert [(v.key, v.is_latest) for v in listed] == [
+        ("pv/a", True),
+        ("pv/a", False),
+        ("pv/a", False),
+        ("pv/b", True),
+    ]
+    assert len({v.version_id for v in listed}) == 4
+
+
+def test_hook_deletes_every_version(hook: CosHook, cos: Any, client: CosClient) -> None:
+    for body in (b"1", b"2"):
+        cos.put_object(VERSIONED_BUCKET, "hv/a", body)
+    cos.put_object(VERSIONED_BUCKET, "hv/b", b"3")
+    cos.put_object(VERSIONED_BUCKET, "hv/ab", b"not selected by keys")
+    plain = hook.delete_objects(VERSIONED_BUCKET, keys=["hv/b"])  # a delete marker only
+    assert plain.deleted == ["hv/b"] and plain.versions_deleted == 0
+    dry = hook.delete_objects(VERSIONED_BUCKET, keys=["hv/a", "hv/b"], versions=True, dry_run=True)
+    assert dry.deleted == ["hv/a", "hv/b"]
+    result = hook.delete_objects(VERSIONED_BUCKET, keys=["hv/a", "hv/b"], versions=True)
+    assert result.ok and result.deleted == ["hv/a", "hv/b"] and result.versions_deleted == 4
+    assert [v.key for v in client.iter_versions(VERSIONED_BUCKET, prefix="hv/")] == ["hv/ab"]
+    by_glob = hook.delete_objects(VERSIONED_BUCKET, match_glob="hv/a*", versions=True)
+    assert by_glob.deleted == ["hv/ab"] and by_glob.versions_deleted == 1
+    with pytest.raises(CosValidationError, match="versions"):
+        hook.delete_objects(VERSIONED_BUCKET, keys=["x"], versions="yes")  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from cos_provider.emulator import FaultRule
 from cos_provider.operators.delete import CosDeleteObjectsOperator
 from cos_provider.operators.listing import CosListOperator
 from tests.airflow_support import run_dag, task_states, xcom
-from tests.conftest import SRC_BUCKET
+from tests.conftest import SRC_BUCKET, VERSIONED_BUCKET
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.usefixtures("airflow_db")]
 
@@ -42,6 +42,17 @@ def test_delete_fails_on_a_per_key_error(cos: Any, cos_connection: str) -> None:
     summary = xcom(run, "delete")
     assert [(e["key"], e["code"]) for e in summary["errors"]] == [("keep/b", "AccessDenied")]
     assert cos.head(SRC_BUCKET, "keep/a") is None and cos.head(SRC_BUCKET, "keep/b") is not None
+
+
+def test_delete_versions_operator(cos: Any, cos_connection: str) -> None:
+    for body in (b"1", b"2", b"3"):
+        cos.put_object(VERSIONED_BUCKET, "old/a", body)
+    cos.put_object(VERSIONED_BUCKET, "new/b", b"kept")
+    run = run_dag("cos_delete_versions")
+    assert task_states(run) == {"purge": "success"}
+    summary = xcom(run, "purge")
+    assert (summary["deleted_keys"], summary["versions_deleted"], summary["error_count"]) == (["old/a"], 3, 0)
+    assert cos.head(VERSIONED_BUCKET, "old/a") is None and cos.head(VERSIONED_BUCKET, "new/b") is not None
 
 
 def test_list_operator_and_expand(cos: Any, cos_connection: str) -> None:

@@ -135,3 +135,51 @@ def test_sdk_list_objects_delimiter(
     sub = client.list_objects(Bucket=bucket, Prefix="d/", Delimiter="/")
     assert [c["Key"] for c in sub["Contents"]] == ["d/a b"]
     assert [p["Prefix"] for p in sub["CommonPrefixes"]] == ["d/sub/", "d/中/"]
+
+
+def test_list_versions_paged(raw: Raw, emu: CosEmulator, new_bucket: Callable[..., str]) -> None:
+    bucket = new_bucket(versioning=True)
+    emu.put_object(bucket, "a", b"1")
+    emu.put_object(bucket, "a", b"2")
+    raw.request("DELETE", bucket, "a")
+    emu.put_object(bucket, "b", b"3")
+    seen: list[tuple[str, str, str]] = []
+    params = {"versions": "", "max-keys": "2"}
+    while True:
+        root = xml(raw.request("GET", bucket, params=params))
+        seen += [
+            (e.tag, e.findtext("Key") or "", e.findtext("IsLatest") or "")
+            for e in root
+            if e.tag in ("Version", "DeleteMarker")
+        ]
+        if root.findtext("IsTruncated") != "true":
+            break
+        params = {
+            **params,
+            "key-marker": root.findtext("NextKeyMarker") or "",
+            "version-id-marker": root.findtext("NextVersionIdMarker") or "",
+        }
+    assert seen == [
+        ("DeleteMarker", "a", "true"),
+        ("Version", "a", "false"),
+        ("Version", "a", "false"),
+        ("Version", "b", "true"),
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sdk_list_versions_and_delete_them(
+    sdk: Callable[..., CosS3Client], emu: CosEmulator, new_bucket: Callable[..., str], mode: str
+) -> None:
+    client = sdk(mode)
+    bucket = new_bucket(versioning=True)
+    emu.put_object(bucket, "k 中", b"1")
+    emu.put_object(bucket, "k 中", b"2")
+    listed = client.list_objects_versions(Bucket=bucket, Prefix="k")
+    versions = [(v["Key"], v["VersionId"]) for v in listed["Version"]]
+    assert len(versions) == 2 and versions[0][0] == "k 中"
+    result = client.delete_objects(
+        Bucket=bucket, Delete={"Quiet": "true", "Object": [{"Key": k, "VersionId": v} for k, v in versions]}
+    )
+    assert "Error" not in result
+    assert "Version" not in client.list_objects_versions(Bucket=bucket)

@@ -24,6 +24,9 @@ with DAG("cos_delete_objects", schedule=None, start_date=START, params={"day": "
 with DAG("cos_delete_fails", schedule=None, start_date=START):
     CosDeleteObjectsOperator(task_id="delete", bucket="src", keys=["keep/a", "keep/b"])
 
+with DAG("cos_delete_versions", schedule=None, start_date=START):
+    CosDeleteObjectsOperator(task_id="purge", bucket="versioned", prefix="old/", versions=True)
+
 with DAG("cos_list", schedule=None, start_date=START):
     files = CosListOperator(task_id="files", bucket="src", prefix="logs/", match_glob=None)
     top = CosListOperator(task_id="top", bucket="src", prefix="logs/", delimiter="/")
