@@ -20,8 +20,10 @@ from cos_provider.client.models import (
     BucketInfo,
     CompleteResult,
     CopyResult,
+    DeleteObjectsPage,
     InitiateResult,
     ListedObject,
+    ListedVersion,
     ObjectInfo,
     ObjectsPage,
     Part,
@@ -30,6 +32,7 @@ from cos_provider.client.models import (
     PutResult,
     Upload,
     UploadsPage,
+    VersionsPage,
 )
 from cos_provider.client.operations import CopyConditions, ObjectAttributes, ObjectRef
 from cos_provider.client.protocol import Call
@@ -113,6 +116,40 @@ class CosClient(BucketNaming):
             yield from page.objects
             marker = page.next_page_marker
 
+    def iter_pages(
+        self, bucket: str, prefix: str = "", delimiter: str = "", page_size: int = 1000
+    ) -> Iterator[ObjectsPage]:
+        """Every page of a listing (with ``delimiter``, pages carry common prefixes too)."""
+        marker: str | None = ""
+        while marker is not None:
+            page = self.list_objects(
+                bucket, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=page_size
+            )
+            yield page
+            marker = page.next_page_marker
+
+    def list_object_versions(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionsPage:
+        return self.execute(
+            ops.list_object_versions(self.bucket(bucket), prefix, key_marker, version_id_marker, max_keys)
+        )
+
+    def iter_versions(self, bucket: str, prefix: str = "", page_size: int = 1000) -> Iterator[ListedVersion]:
+        """Every version and delete marker under ``prefix``, page by page."""
+        key_marker, version_marker = "", ""
+        while True:
+            page = self.list_object_versions(bucket, prefix, key_marker, version_marker, page_size)
+            yield from page.versions
+            if not page.is_truncated or not page.next_key_marker:
+                return
+            key_marker, version_marker = page.next_key_marker, page.next_version_id_marker or ""
+
     def list_multipart_uploads(
         self,
         bucket: str,
@@ -183,6 +220,12 @@ class CosClient(BucketNaming):
         return self.execute(ops.delete_object(self.ref(bucket, key, version_id)))
 
     # -- copy
+
+    def delete_objects(
+        self, bucket: str, entries: Iterable[ops.DeleteEntry], quiet: bool = True
+    ) -> DeleteObjectsPage:
+        """One Delete Multiple Objects request (at most 1,000 keys); see :mod:`.delete` for more."""
+        return self.execute(ops.delete_objects(self.bucket(bucket), entries, quiet))
 
     def copy_object(
         self,

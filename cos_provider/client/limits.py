@@ -35,6 +35,8 @@ MAX_TAG_VALUE_CHARS: Final = 256
 TAG_PUNCTUATION: Final = frozenset(" +-=._:/@")
 """Besides letters and digits (any script, as UTF-8), the characters a tag key or value may hold."""
 MAX_LIST_PAGE: Final = 1000
+MAX_DELETE_KEYS: Final = 1000
+"""Delete Multiple Objects takes at most 1,000 keys per request (doc 436/8289)."""
 
 STORAGE_CLASSES: Final = frozenset(
     {

@@ -170,6 +170,54 @@ class ObjectsPage(_AsDict):
 
 
 @dataclass(frozen=True)
+class ListedVersion(_AsDict):
+    """A ``Version`` or ``DeleteMarker`` entry of GET Bucket Object versions."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    delete_marker: bool
+    size: int = 0
+    etag: str = ""
+
+
+@dataclass(frozen=True)
+class VersionsPage(_AsDict):
+    versions: list[ListedVersion]
+    is_truncated: bool
+    next_key_marker: str | None
+    next_version_id_marker: str | None
+
+
+@dataclass(frozen=True)
+class DeletedObject(_AsDict):
+    """A ``<Deleted>`` entry of Delete Multiple Objects."""
+
+    key: str
+    version_id: str | None = None
+    delete_marker: bool = False
+    delete_marker_version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteError(_AsDict):
+    """A key COS did not delete: its ``<Error>`` entry, or the error of the whole request it was in."""
+
+    key: str
+    code: str
+    message: str = ""
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteObjectsPage(_AsDict):
+    """The answer to one Delete Multiple Objects request (quiet: ``deleted`` is empty)."""
+
+    deleted: list[DeletedObject]
+    errors: list[DeleteError]
+
+
+@dataclass(frozen=True)
 class BucketInfo(_AsDict):
     name: str
     region: str

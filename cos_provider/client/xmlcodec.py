@@ -21,15 +21,20 @@ from cos_provider.client.models import (
     BucketInfo,
     CompleteResult,
     CopyResult,
+    DeletedObject,
+    DeleteError,
+    DeleteObjectsPage,
     ErrorBody,
     InitiateResult,
     ListedObject,
+    ListedVersion,
     ObjectsPage,
     Part,
     PartCopyResult,
     PartsPage,
     Upload,
     UploadsPage,
+    VersionsPage,
 )
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
@@ -283,3 +288,69 @@ def build_tagging(tags: Iterable[tuple[str, str]]) -> bytes:
         etree.SubElement(tag, "Key").text = key
         etree.SubElement(tag, "Value").text = value
     return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
+
+
+def build_delete_objects(entries: Iterable[tuple[str, str | None]], quiet: bool) -> bytes:
+    """The ``<Delete>`` body of Delete Multiple Objects: keys as UTF-8 text, XML-escaped."""
+    root = etree.Element("Delete")
+    etree.SubElement(root, "Quiet").text = "true" if quiet else "false"
+    for key, version_id in entries:
+        obj = etree.SubElement(root, "Object")
+        etree.SubElement(obj, "Key").text = key
+        if version_id is not None:
+            etree.SubElement(obj, "VersionId").text = version_id
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
+
+
+def parse_delete_result(body: bytes) -> DeleteObjectsPage:
+    root = _root(body)
+    _expect(root, "DeleteResult")
+
+    def raw(el: etree._Element, name: str) -> str | None:  # keys are not stripped
+        return next((c.text or "" for c in _children(el, name)), None)
+
+    deleted = [
+        DeletedObject(
+            key=raw(d, "Key") or "",
+            version_id=_opt(d, "VersionId"),
+            delete_marker=_bool(_opt(d, "DeleteMarker")),
+            delete_marker_version_id=_opt(d, "DeleteMarkerVersionId"),
+        )
+        for d in _children(root, "Deleted")
+    ]
+    errors = [
+        DeleteError(
+            key=raw(e, "Key") or "",
+            code=_text(e, "Code") or "Unknown",
+            message=_text(e, "Message"),
+            version_id=_opt(e, "VersionId"),
+        )
+        for e in _children(root, "Error")
+    ]
+    return DeleteObjectsPage(deleted=deleted, errors=errors)
+
+
+def parse_list_versions(body: bytes) -> VersionsPage:
+    """GET Bucket Object versions: entries in document order (newest first per key)."""
+    root = _root(body)
+    _expect(root, "ListVersionsResult")
+    enc = _decoder(root) is not None
+    versions = [
+        ListedVersion(
+            key=_maybe_unquote(_text(c, "Key"), enc) or "",
+            version_id=_text(c, "VersionId") or "null",
+            is_latest=_bool(_opt(c, "IsLatest")),
+            delete_marker=_local(c.tag) == "DeleteMarker",
+            size=int(_text(c, "Size", "0")),
+            etag=_text(c, "ETag"),
+        )
+        for c in root
+        if _local(c.tag) in ("Version", "DeleteMarker")
+    ]
+    truncated = _bool(_opt(root, "IsTruncated"))
+    return VersionsPage(
+        versions=versions,
+        is_truncated=truncated,
+        next_key_marker=_maybe_unquote(_opt(root, "NextKeyMarker"), enc) if truncated else None,
+        next_version_id_marker=_opt(root, "NextVersionIdMarker") if truncated else None,
+    )

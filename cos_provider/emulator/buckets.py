@@ -131,7 +131,7 @@ def list_objects(core: Core, req: Request, fault: Fault | None) -> Response:
         ("Prefix", enc(prefix)),
         ("Marker", enc(marker)),
         ("MaxKeys", str(max_keys)),
-        ("Delimiter", delimiter or None),
+        ("Delimiter", enc(delimiter) if delimiter else None),
         ("IsTruncated", "true" if truncated else "false"),
         ("NextMarker", enc(last) if truncated else None),
     ]
@@ -152,3 +152,66 @@ def list_objects(core: Core, req: Request, fault: Fault | None) -> Response:
     for common in prefixes:
         children.append(("CommonPrefixes", [("Prefix", enc(common))]))
     return Response.xml(document("ListBucketResult", children))
+
+
+def list_versions(core: Core, req: Request, fault: Fault | None) -> Response:
+    """GET Bucket Object versions: ``Version`` and ``DeleteMarker`` entries, newest first per key.
+
+    ``key-marker`` / ``version-id-marker`` resume after that entry; ``max-keys``
+    (at most 1000) counts entries. A version written before versioning is ``null``.
+    """
+    bucket = bucket_of(core, req)
+    encoding, enc = url_encoder(req)
+    prefix = req.param("prefix") or ""
+    key_marker = req.param("key-marker") or ""
+    version_marker = req.param("version-id-marker") or ""
+    max_keys = int_param(req, "max-keys", limits.MAX_LIST_PAGE, limits.MAX_LIST_PAGE)
+    entries: list[Node] = []
+    truncated = False
+    last: tuple[str, str] = ("", "")
+    with core.store.lock:
+        keys = [k for k in bucket.keys if k.startswith(prefix) and k >= key_marker]
+        for key in keys:
+            newest_first = list(reversed(bucket.versions.get(key, [])))
+            if key == key_marker:
+                if not version_marker:
+                    continue
+                ids = [v.version_id or "null" for v in newest_first]
+                if version_marker not in ids:
+                    continue
+                newest_first = newest_first[ids.index(version_marker) + 1 :]
+            for version in newest_first:
+                if len(entries) >= max_keys:
+                    truncated = True
+                    break
+                vid = version.version_id or "null"
+                latest = version is bucket.versions[key][-1]
+                common: list[Node] = [
+                    ("Key", enc(key)),
+                    ("VersionId", vid),
+                    ("IsLatest", "true" if latest else "false"),
+                    ("LastModified", iso8601(version.last_modified)),
+                    ("Owner", owner(core.owner_uin)),
+                ]
+                if version.is_delete_marker:
+                    entries.append(("DeleteMarker", common))
+                else:
+                    common[4:4] = [("ETag", quoted(version.etag)), ("Size", str(version.size))]
+                    common.append(("StorageClass", version.attrs.storage_class))
+                    entries.append(("Version", common))
+                last = (key, vid)
+            if truncated:
+                break
+    children: list[Node] = [
+        ("Name", bucket.name),
+        ("EncodingType", encoding),
+        ("Prefix", enc(prefix)),
+        ("KeyMarker", enc(key_marker)),
+        ("VersionIdMarker", version_marker),
+        ("MaxKeys", str(max_keys)),
+        ("IsTruncated", "true" if truncated else "false"),
+        ("NextKeyMarker", enc(last[0]) if truncated else None),
+        ("NextVersionIdMarker", last[1] if truncated else None),
+        *entries,
+    ]
+    return Response.xml(document("ListVersionsResult", children))

@@ -98,6 +98,8 @@ XML_ANSWERS = frozenset(
         "ListMultipartUploads",
         "GetService",
         "GetBucketVersioning",
+        "DeleteMultipleObjects",
+        "ListObjectVersions",
     }
 )
 """Operations whose success is an XML document (the ones a broken body can break)."""

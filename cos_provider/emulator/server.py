@@ -55,7 +55,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from cos_provider.client import limits
 from cos_provider.client.endpoints import parse_host
-from cos_provider.emulator import buckets, copy, multipart, objects, xmlout
+from cos_provider.emulator import buckets, copy, deletes, multipart, objects, xmlout
 from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
@@ -91,8 +91,6 @@ UNSUPPORTED_SUBRESOURCES = frozenset(
         "accelerate",
         "origin",
         "notification",
-        "versions",
-        "delete",
     }
 )
 ADMIN_PREFIX = "/_emulator/"
@@ -156,11 +154,15 @@ def route(req: Request) -> tuple[str, Handler]:
                 return "ListMultipartUploads", multipart.list_uploads
             if req.has_param("versioning"):
                 return "GetBucketVersioning", buckets.get_versioning
+            if req.has_param("versions"):
+                return "ListObjectVersions", buckets.list_versions
             return "ListObjects", buckets.list_objects
         if method == "PUT":
             if req.has_param("versioning"):
                 return "PutBucketVersioning", buckets.put_versioning
             return "PutBucket", buckets.put_bucket
+        if method == "POST" and req.has_param("delete"):
+            return "DeleteMultipleObjects", deletes.delete_multiple
         if method in table:
             return table[method]
     else:
