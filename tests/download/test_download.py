@@ -224,3 +224,59 @@ def test_read_object_corruption_detected(cos: Any, client: CosClient) -> None:
     cos.add_fault(FaultRule(operation="GetObject", kind="corrupt", times=1))
     with pytest.raises(CosIntegrityError):
         read_object(client, ObjectRef(SRC_BUCKET, "x"))
+
+
+class Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def debug(self, msg: str, *args: Any) -> None: ...
+    def warning(self, msg: str, *args: Any) -> None:
+        self.lines.append(msg % args)
+
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+    def info(self, msg: str, *args: Any) -> None:
+        self.lines.append(msg % args)
+
+
+def test_progress_lines_have_rate_and_eta(cos: Any, client: CosClient, tmp_path: Path) -> None:
+    cos.seed_synthetic(SRC_BUCKET, "p", size=2 * MiB)
+    cos.set_model(latency=0.05)
+    logger = Lines()
+    Downloader(client, logger=logger).download(
+        ObjectRef(SRC_BUCKET, "p"), tmp_path / "p", concurrency=1, part_size=256 * 1024, progress_interval=0.0
+    )
+    assert any("MB/s" in line and "ETA" in line for line in logger.lines), logger.lines
+    assert "took" in logger.lines[-1]
+
+
+def test_cancel_stops_and_keeps_a_resumable_partial_file(cos: Any, client: CosClient, tmp_path: Path) -> None:
+    from cos_provider.client.copy.errors import CopyCancelled
+
+    cos.seed_synthetic(SRC_BUCKET, "k", size=1 * MiB)
+    d = Downloader(client)
+    d.cancel()
+    with pytest.raises(CopyCancelled):
+        d.download(ObjectRef(SRC_BUCKET, "k"), tmp_path / "k", part_size=256 * 1024)
+    assert not (tmp_path / "k").exists()
+    assert leftovers(tmp_path) == ["k" + PARTIAL_SUFFIX, "k" + SIDECAR_SUFFIX]
+
+
+def test_missing_crc_header_is_unverified_not_an_error(
+    cos: Any, client: CosClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cos_provider.client import operations as ops
+
+    cos.put_object(SRC_BUCKET, "nocrc", b"abc")
+    real = ops._object_info
+
+    def without_crc(*args: Any) -> Any:
+        import dataclasses
+
+        return dataclasses.replace(real(*args), crc64=None)
+
+    monkeypatch.setattr(ops, "_object_info", without_crc)
+    logger = Lines()
+    result = Downloader(client, logger=logger).download(ObjectRef(SRC_BUCKET, "nocrc"), tmp_path / "n")
+    assert not result.verified and result.crc64 == crc64(b"abc")
+    assert any("cannot be verified" in line for line in logger.lines)

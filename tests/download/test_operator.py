@@ -80,3 +80,13 @@ def test_download_dag(cos: Any, cos_connection: str, tmp_path: Path) -> None:
     assert files[str(tmp_path / "glob" / "x" / "1.bin")]["crc64"] == big["crc64"]
     assert files[str(tmp_path / "glob" / "2.bin")]["crc64"] == crc64(b"two")
     assert not (tmp_path / "glob" / "skip.txt").exists()
+
+
+def test_on_kill_cancels_running_downloads(cos: Any, cos_connection: str, tmp_path: Path) -> None:
+    from cos_provider.client.download import Downloader
+
+    op = CosToLocalFilesystemOperator(task_id="t", key="cos://src/x", local_folder=str(tmp_path))
+    running = Downloader(op.hook.conn)
+    op.hook._downloads.add(running)
+    op.on_kill()
+    assert running.cancelled.is_set()
