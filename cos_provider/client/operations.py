@@ -9,6 +9,7 @@ before anything is sent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
 from cos_provider.client import tagging, validation, xmlcodec
@@ -158,6 +159,36 @@ def get_object(ref: ObjectRef, first: int | None = None, last: int | None = None
             "GetObject", "GET", ref.bucket, ref.key, params=params, headers=headers, region=ref.region
         ),
         lambda r: r.body,
+    )
+
+
+def get_object_stream(
+    ref: ObjectRef, first: int | None = None, last: int | None = None, *, if_match: str | None = None
+) -> Call[ObjectInfo]:
+    """GET Object for a streamed body (``Range: bytes=first-last``, pinned with ``If-Match``).
+
+    The parser reads the headers only; ``x-cos-hash-crc64ecma`` is the whole
+    object's CRC64 even on a ranged GET (206), so ``size`` is the object's
+    size from ``Content-Range`` when there is one.
+    """
+    _object_ref(ref, "object")
+    params = {"versionId": ref.version_id} if ref.version_id else {}
+    headers = {}
+    if first is not None:
+        headers["Range"] = f"bytes={first}-{'' if last is None else last}"
+    if if_match:
+        headers["If-Match"] = if_match
+
+    def parse(r: RawResponse) -> ObjectInfo:
+        info = _object_info(ref.bucket, ref.key, r)
+        total = r.headers.get("Content-Range", "").rpartition("/")[2]
+        return dataclasses.replace(info, size=int(total)) if total.isdigit() else info
+
+    return Call(
+        CosRequest(
+            "GetObject", "GET", ref.bucket, ref.key, params=params, headers=headers, region=ref.region
+        ),
+        parse,
     )
 
 

@@ -13,11 +13,12 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from cos_provider.client.crc64 import crc64
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
 from cos_provider.client.errors import (
@@ -40,6 +41,19 @@ from cos_provider.client.retry import RetryPolicy, certificate_failure
 
 T = TypeVar("T")
 log = logging.getLogger("cos_provider.client")
+
+STREAM_CHUNK = 1024 * 1024
+"""Bytes read from a streamed body at a time: what a download holds in memory per request."""
+
+
+@dataclass(frozen=True)
+class Streamed(Generic[T]):
+    """A streamed answer: what the call's parser read from the headers, and the body's length and CRC64."""
+
+    result: T
+    size: int
+    crc64: int
+
 
 USER_AGENT = "airflow-provider-tencent-cos"
 
@@ -253,7 +267,119 @@ class SyncTransport:
         elapsed = time.monotonic() - started
         return finish(call, response, request, attempt, elapsed, region_of(request, self.endpoint))
 
-    def _send(self, prepared: PreparedRequest, timeout: tuple[float, float]) -> requests.Response:
+    def execute_stream(
+        self,
+        call: Call[T],
+        write: Callable[[bytes], None],
+        *,
+        restart: Callable[[], None],
+        chunk_size: int = STREAM_CHUNK,
+    ) -> Streamed[T]:
+        """Send ``call`` and hand a 2xx body to ``write`` in chunks, computing its CRC64 as it goes.
+
+        The same retries, signing and error rules as :meth:`execute`: an
+        error answer (small) is read whole and raised as usual. ``restart``
+        is called before the first chunk of every attempt, so the sink can go
+        back to where it started (a retry after a connection cut mid-body
+        rewrites the same bytes). A body shorter than its ``Content-Length``
+        is a transport error, retried. ``call.parse`` sees the headers with
+        an empty body. Memory: one chunk per request.
+        """
+        for attempt in self.config.retry.retrying():
+            with attempt:
+                return self._attempt_stream(
+                    call, attempt.retry_state.attempt_number, write, restart, chunk_size
+                )
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _attempt_stream(
+        self,
+        call: Call[T],
+        attempt: int,
+        write: Callable[[bytes], None],
+        restart: Callable[[], None],
+        chunk_size: int,
+    ) -> Streamed[T]:
+        request = call.request
+        prepared = prepare(request, self.credentials, self.endpoint, now=self._now)
+        timeout = (self.config.connect_timeout, request.read_timeout or self.config.read_timeout)
+        region = region_of(request, self.endpoint)
+        started = time.monotonic()
+        try:
+            resp = self._send(prepared, timeout, stream=True)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise no_answer(
+                request,
+                prepared.url,
+                attempt,
+                exc,
+                timed_out=isinstance(exc, requests.Timeout),
+                region=region,
+                host=prepared.headers.get("Host", ""),
+            ) from exc
+        with resp:
+            headers = Headers((n, decode_header_value(v.encode("latin-1"))) for n, v in resp.headers.items())
+            size = crc = 0
+            try:
+                if not 200 <= resp.status_code < 300:
+                    body = resp.content
+                else:
+                    body = b""
+                    restart()
+                    for chunk in resp.raw.stream(chunk_size, decode_content=False):
+                        write(chunk)
+                        crc = crc64(chunk, crc)
+                        size += len(chunk)
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+                OSError,
+            ) as exc:
+                raise no_answer(
+                    request,
+                    prepared.url,
+                    attempt,
+                    exc,
+                    timed_out=isinstance(exc, requests.Timeout),
+                    region=region,
+                    host=prepared.headers.get("Host", ""),
+                ) from exc
+            except Exception as exc:  # urllib3's ProtocolError / ReadTimeoutError
+                if type(exc).__module__.startswith("urllib3"):
+                    raise no_answer(
+                        request,
+                        prepared.url,
+                        attempt,
+                        exc,
+                        timed_out="Timeout" in type(exc).__name__,
+                        region=region,
+                        host=prepared.headers.get("Host", ""),
+                    ) from exc
+                raise
+        expected = headers.get("Content-Length")
+        if (
+            body == b""
+            and 200 <= resp.status_code < 300
+            and expected
+            and expected.isdigit()
+            and int(expected) != size
+        ):
+            error = CosTransportError(
+                f"COS {request.describe()}: body cut short, {size} of {expected} bytes",
+                method=request.method,
+                url=prepared.url,
+                attempts=attempt,
+            )
+            raise error.during(request.describe(), attempt, target=request.target(), region=region)
+        response = RawResponse(resp.status_code, headers, body)
+        result = finish(call, response, request, attempt, time.monotonic() - started, region)
+        return Streamed(result, size, crc)
+
+    def _send(
+        self, prepared: PreparedRequest, timeout: tuple[float, float], *, stream: bool = False
+    ) -> requests.Response:
         """Send ``prepared`` with its URL and header bytes exactly as :func:`prepare` made them.
 
         ``Session.request`` would re-quote the URL (``requote_uri`` decodes
@@ -268,4 +394,5 @@ class SyncTransport:
         prep = self._session.prepare_request(req)
         prep.url = prepared.url
         settings = self._session.merge_environment_settings(prep.url, {}, None, None, None)
+        settings["stream"] = stream
         return self._session.send(prep, timeout=timeout, allow_redirects=False, **settings)

@@ -47,7 +47,9 @@ Kinds:
     failures of the parts (``InvalidPart``, ``InvalidPartOrder``,
     ``EntityTooSmall``) then arrive as a 200 ``<Error>`` too, as on COS.
 ``corrupt``
-    UploadPartCopy only: the stored part has its first bit flipped, so its
+    UploadPartCopy and GetObject. GetObject: the body sent has its first
+    bit flipped (headers, length and ``x-cos-hash-crc64ecma`` unchanged), as
+    a corruption on the way would. UploadPartCopy: the stored part has its first bit flipped, so its
     bytes and CRC64 differ from the source range (the response reports the
     stored part's CRC), and the completed object's CRC64 will not match.
 ``truncated_body``
@@ -112,7 +114,7 @@ ONLY_FOR = {
     "garbage_body": XML_ANSWERS,
     "error_200": frozenset({"CopyObject", "UploadPartCopy", "CompleteMultipartUpload"}),
     "keepalive_whitespace": frozenset({"CompleteMultipartUpload"}),
-    "corrupt": frozenset({"UploadPartCopy"}),
+    "corrupt": frozenset({"UploadPartCopy", "GetObject"}),
 }
 
 

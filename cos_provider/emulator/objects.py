@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Iterator
 
 from cos_provider.client import limits, tagging, xmlcodec
 from cos_provider.emulator import validate
@@ -129,7 +130,20 @@ def _read(core: Core, req: Request, *, with_body: bool) -> Response:
 
 
 def get_object(core: Core, req: Request, fault: Fault | None) -> Response:
-    return _read(core, req, with_body=True)
+    resp = _read(core, req, with_body=True)
+    if fault is not None and fault.kind == "corrupt" and resp.stream is not None:
+        resp.stream = _flip_first_bit(resp.stream)
+    return resp
+
+
+def _flip_first_bit(stream: Iterator[bytes]) -> Iterator[bytes]:
+    """The ``corrupt`` fault of GetObject: the same bytes but the first bit."""
+    flipped = False
+    for chunk in stream:
+        if not flipped and chunk:
+            chunk = bytes([chunk[0] ^ 0x01]) + bytes(chunk[1:])
+            flipped = True
+        yield chunk
 
 
 def head_object(core: Core, req: Request, fault: Fault | None) -> Response:

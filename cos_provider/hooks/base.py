@@ -66,6 +66,7 @@ class CosBaseHook(BaseHook):
         }
         self._regional: dict[str, CosClient] = {}
         self._engines: set[CopyEngine] = set()
+        self._downloads: set[Any] = set()  # running client.download.Downloader objects
         self._lock = threading.Lock()
 
     @classmethod
@@ -213,11 +214,14 @@ class CosBaseHook(BaseHook):
                 self._engines.discard(engine)
 
     def cancel(self) -> None:
-        """Stop every copy this hook is running and abort their uploads (an operator's ``on_kill``)."""
+        """Stop every copy and download this hook is running, aborting uploads (an operator's ``on_kill``)."""
         with self._lock:
             engines = list(self._engines)
+            downloads = list(self._downloads)
         for engine in engines:
             engine.cancel()
+        for download in downloads:
+            download.cancel()
 
     # ------------------------------------------------------------ the Test button
 

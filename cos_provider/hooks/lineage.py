@@ -25,3 +25,24 @@ def report_lineage(hook: Any, inputs: Iterable[ObjectRef] = (), outputs: Iterabl
         collector.add_input_asset(context=hook, uri=asset_uri(ref.bucket, ref.key))
     for ref in outputs:
         collector.add_output_asset(context=hook, uri=asset_uri(ref.bucket, ref.key))
+
+
+def file_uri(path: str) -> str:
+    """``file://`` URI of a local path (absolute)."""
+    import os
+    from pathlib import Path
+
+    return Path(os.path.abspath(path)).as_uri()
+
+
+def report_file_lineage(hook: Any, inputs: Iterable[str] = (), outputs: Iterable[str] = ()) -> None:
+    """Local files a hook method read or wrote, as ``file://`` assets."""
+    try:
+        from airflow.sdk.lineage import get_hook_lineage_collector
+    except ImportError:  # pragma: no cover - Airflow < 3
+        return
+    collector = get_hook_lineage_collector()
+    for path in inputs:
+        collector.add_input_asset(context=hook, uri=file_uri(path))
+    for path in outputs:
+        collector.add_output_asset(context=hook, uri=file_uri(path))

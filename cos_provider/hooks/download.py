@@ -1,0 +1,82 @@
+"""The hook's download methods: an object to a local path, and small reads into memory."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from cos_provider.client.download import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_READ,
+    DEFAULT_PART_SIZE,
+    Downloader,
+    DownloadResult,
+    read_object,
+)
+from cos_provider.hooks.base import CosBaseHook
+from cos_provider.hooks.lineage import report_file_lineage, report_lineage
+
+
+class CosDownloadMethods(CosBaseHook):
+    """Downloads (parallel ranged GETs, CRC64-verified, resumable) and size-capped small reads."""
+
+    def download_file(
+        self,
+        key: str,
+        local_path: str | os.PathLike[str],
+        bucket: str | None = None,
+        *,
+        version_id: str | None = None,
+        region: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> DownloadResult:
+        """Download ``key`` (or ``cos://bucket/key``) to ``local_path``; see :mod:`cos_provider.client.download`."""
+        ref = self.object_ref(key, bucket, version_id=version_id, region=region)
+        downloader = Downloader(self.client_for(region), logger=self.log)
+        with self._lock:
+            self._downloads.add(downloader)
+        try:
+            result = downloader.download(ref, local_path, concurrency=concurrency, part_size=part_size)
+        finally:
+            with self._lock:
+                self._downloads.discard(downloader)
+        report_lineage(self, inputs=[ref])
+        report_file_lineage(self, outputs=[result.path])
+        return result
+
+    def read_bytes(
+        self,
+        key: str,
+        bucket: str | None = None,
+        *,
+        version_id: str | None = None,
+        max_size: int = DEFAULT_MAX_READ,
+    ) -> bytes:
+        """The object's bytes; refused (naming ``max_size``) before any GET if it is larger."""
+        ref = self.object_ref(key, bucket, version_id=version_id)
+        data = read_object(self.conn, ref, max_size=max_size)
+        report_lineage(self, inputs=[ref])
+        return data
+
+    def read_text(
+        self,
+        key: str,
+        bucket: str | None = None,
+        *,
+        version_id: str | None = None,
+        max_size: int = DEFAULT_MAX_READ,
+        encoding: str = "utf-8",
+    ) -> str:
+        return self.read_bytes(key, bucket, version_id=version_id, max_size=max_size).decode(encoding)
+
+    def read_json(
+        self,
+        key: str,
+        bucket: str | None = None,
+        *,
+        version_id: str | None = None,
+        max_size: int = DEFAULT_MAX_READ,
+    ) -> Any:
+        return json.loads(self.read_bytes(key, bucket, version_id=version_id, max_size=max_size))

@@ -1,0 +1,128 @@
+"""``CosToLocalFilesystemOperator``: one key, a prefix or a glob into a local folder."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Sequence
+from typing import Any
+
+from cos_provider.client.download import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE
+from cos_provider.client.errors import CosValidationError
+from cos_provider.client.selection import Selection
+from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator
+
+
+def local_path_for(folder: str, relative_key: str) -> str:
+    """Where ``relative_key`` lands under ``folder``; refuses keys that would leave it (``../``, absolute)."""
+    parts = relative_key.split("/")
+    if not relative_key or relative_key.endswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise CosValidationError(
+            "key",
+            f"{relative_key!r} does not map to a file inside {folder} (empty, '.', '..' or trailing '/')",
+        )
+    root = os.path.abspath(folder)
+    path = os.path.abspath(os.path.join(root, *parts))
+    if os.path.commonpath([root, path]) != root:
+        raise CosValidationError("key", f"{relative_key!r} would be written outside {folder}")
+    return path
+
+
+class CosToLocalFilesystemOperator(CosBaseOperator):
+    """Download one object (``key``), or every object under ``prefix`` / matching ``match_glob``, into ``local_folder``.
+
+    A key maps to its path relative to the prefix (or the glob's literal
+    prefix; a single ``key`` to its base name, or to ``filename``). Each file
+    is CRC64-verified before it is put in place. XCom:
+    ``{"count", "files": [{"uri", "path", "size", "crc64", ...}]}``.
+    """
+
+    template_fields: Sequence[str] = (
+        "bucket",
+        "key",
+        "prefix",
+        "match_glob",
+        "local_folder",
+        "filename",
+        "version_id",
+        "cos_conn_id",
+        "region",
+    )
+
+    def __init__(
+        self,
+        *,
+        local_folder: str,
+        bucket: str | None = None,
+        key: str | None = None,
+        prefix: str | None = None,
+        match_glob: str | None = None,
+        filename: str | None = None,
+        version_id: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        part_size: int = DEFAULT_PART_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.local_folder = local_folder
+        self.bucket = bucket
+        self.key = key
+        self.prefix = prefix
+        self.match_glob = match_glob
+        self.filename = filename
+        self.version_id = version_id
+        self.concurrency = concurrency
+        self.part_size = part_size
+
+    @property
+    def pool_size(self) -> int | None:
+        return self.concurrency + POOL_MARGIN
+
+    def _targets(self) -> list[tuple[str, str]]:
+        """``(key, local path)`` pairs, all validated before the first download."""
+        given = [n for n in ("key", "prefix", "match_glob") if getattr(self, n) not in (None, "")]
+        if len(given) != 1 and not (not given and self.prefix == ""):
+            raise CosValidationError(
+                "key/prefix/match_glob", f"give exactly one, got {', '.join(given) or 'none'}"
+            )
+        if self.key:
+            ref = self.hook.object_ref(self.key, self.bucket)
+            name = self.filename or posixpath.basename(ref.key)
+            return [(self.key, local_path_for(self.local_folder, name))]
+        if self.version_id or self.filename:
+            raise CosValidationError("version_id/filename", "apply to a single key only")
+        if not self.bucket:
+            raise CosValidationError("bucket", "is required with prefix or match_glob")
+        selection = Selection.of(prefix=self.prefix, match_glob=self.match_glob)
+        pairs = []
+        for obj in self.hook.iter_objects(self.bucket, selection.prefix, match_glob=self.match_glob):
+            if obj.key.endswith("/") and obj.size == 0:
+                continue  # a folder marker
+            pairs.append(
+                (
+                    f"cos://{self.hook.bucket(self.bucket)}/{obj.key}",
+                    local_path_for(self.local_folder, obj.key[len(selection.strip) :]),
+                )
+            )
+        return pairs
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        targets = self._targets()
+        files = []
+        for key, path in targets:
+            result = self.hook.download_file(
+                key,
+                path,
+                None if key.startswith("cos://") else self.bucket,
+                version_id=self.version_id,
+                concurrency=self.concurrency,
+                part_size=self.part_size,
+            )
+            files.append(result.to_dict())
+        self.log.info("Downloaded %d object(s) into %s", len(files), self.local_folder)
+        return {"count": len(files), "files": files}
+
+    def on_kill(self) -> None:
+        if "hook" in self.__dict__:
+            self.log.warning("Task killed: cancelling the download")
+            self.hook.cancel()
