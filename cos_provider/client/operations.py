@@ -28,10 +28,11 @@ from cos_provider.client.models import (
     ObjectsPage,
     PartCopyResult,
     PartsPage,
+    PartUploadResult,
     PutResult,
     UploadsPage,
 )
-from cos_provider.client.protocol import Call, CosRequest, RawResponse
+from cos_provider.client.protocol import Body, Call, CosRequest, RawResponse
 from cos_provider.client.timestamps import http_date, parse_timestamp
 
 CONTENT_HEADERS = ("content_type", "cache_control", "content_disposition", "content_encoding", "expires")
@@ -364,9 +365,17 @@ def get_object(ref: ObjectRef, first: int | None = None, last: int | None = None
     )
 
 
-def put_object(ref: ObjectRef, body: bytes, attributes: ObjectAttributes | None = None) -> Call[PutResult]:
+def put_object(
+    ref: ObjectRef,
+    body: Body,
+    attributes: ObjectAttributes | None = None,
+    *,
+    forbid_overwrite: bool = False,
+) -> Call[PutResult]:
+    """PUT Object; ``body`` is bytes or a :class:`FileRange` streamed from disk."""
     _object_ref(ref, "object")
     headers = (attributes or ObjectAttributes()).headers()
+    headers.update(forbid_overwrite_header(forbid_overwrite))
     return Call(
         CosRequest("PutObject", "PUT", ref.bucket, ref.key, headers=headers, body=body, region=ref.region),
         lambda r: PutResult(
@@ -616,4 +625,19 @@ def list_parts(
     return Call(
         CosRequest("ListParts", "GET", dest.bucket, dest.key, params=params, region=dest.region),
         lambda r: xmlcodec.parse_list_parts(r.body),
+    )
+
+
+def upload_part(dest: ObjectRef, upload_id: str, part_number: int, body: Body) -> Call[PartUploadResult]:
+    """Upload Part: ``body`` (bytes or a file range); the answer's ETag is the part's MD5."""
+    _object_ref(dest, "dest")
+    validation.validate_part_number(part_number)
+    if not upload_id:
+        raise CosValidationError("upload_id", "must not be empty")
+    params = {"partNumber": str(part_number), "uploadId": upload_id}
+    return Call(
+        CosRequest("UploadPart", "PUT", dest.bucket, dest.key, params=params, body=body, region=dest.region),
+        lambda r: PartUploadResult(
+            part_number, r.headers.get("ETag", ""), _crc(r.headers), r.request_id or None
+        ),
     )
