@@ -84,6 +84,11 @@ class PatternBlob:
         return f"synthetic:{self.pattern.seed}:{start}:{length}"
 
 
+def flip_first_bit(body: bytes) -> bytes:
+    """``body`` with bit 0 of byte 0 flipped (the ``corrupt`` fault on a written body)."""
+    return bytes([body[0] ^ 1]) + body[1:] if body else body
+
+
 class FlippedBlob:
     """``inner``'s bytes with bit 0 of byte 0 flipped (the ``corrupt`` fault)."""
 
