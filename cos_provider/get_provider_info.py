@@ -131,6 +131,7 @@ def get_provider_info() -> dict[str, Any]:
                     "cos_provider.operators.metadata",
                     "cos_provider.operators.prefix_copy",
                     "cos_provider.operators.multipart",
+                    "cos_provider.operators.upload",
                 ],
             }
         ],

@@ -294,3 +294,31 @@ def test_resume_false_starts_afresh(hook, cos, tmp_path):
     path = write_random(tmp_path / "nf", 3 * MiB)
     result = hook.upload_file(path, "nf", DST_BUCKET, multipart_threshold=MiB, part_size=MiB, resume=False)
     assert result.parts == 3 and ok_ops(cos, "UploadPart") == 3
+
+
+def test_cancel_aborts_the_upload(hook, cos, tmp_path):
+    import threading
+
+    from cos_provider.client.copy.errors import CopyCancelled
+
+    path = write_random(tmp_path / "k", 4 * MiB)
+    cos.add_fault(FaultRule(operation="UploadPart", kind="slow", delay=3, part_number=2))
+    errors = []
+
+    def run():
+        try:
+            hook.upload_file(path, "k", DST_BUCKET, multipart_threshold=MiB, part_size=MiB, concurrency=1)
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while cos.live_uploads() == 0 or ok_ops(cos, "UploadPart") < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    hook.cancel()
+    worker.join(30)
+    assert errors and isinstance(errors[0], CopyCancelled | CosServiceError)
+    assert cos.live_uploads() == 0
+    assert cos.head(DST_BUCKET, "k") is None
