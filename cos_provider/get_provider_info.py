@@ -134,6 +134,7 @@ def get_provider_info() -> dict[str, Any]:
                     "cos_provider.operators.delete",
                     "cos_provider.operators.listing",
                     "cos_provider.operators.download",
+                    "cos_provider.operators.upload",
                 ],
             }
         ],

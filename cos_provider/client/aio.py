@@ -40,7 +40,9 @@ from cos_provider.client.errors import CosError
 from cos_provider.client.models import BucketInfo, ListedObject, ObjectInfo, ObjectsPage, PutResult
 from cos_provider.client.operations import ObjectAttributes
 from cos_provider.client.protocol import (
+    Body,
     Call,
+    FileRange,
     Headers,
     PreparedRequest,
     RawResponse,
@@ -199,7 +201,7 @@ class AsyncTransport:
                     prepared.method,
                     prepared.url,
                     headers=[(n.encode("ascii"), v) for n, v in prepared.wire_headers().items()],
-                    content=prepared.body or None,
+                    content=_async_body(prepared.body),
                     timeout=timeout,
                     extensions=extensions,
                 )
@@ -418,3 +420,16 @@ __all__: Sequence[str] = [
     "shared_client_count",
     "ssl_context",
 ]
+
+
+def _async_body(body: Body) -> bytes | AsyncIterator[bytes] | None:
+    """What httpx sends: bytes as they are, a file range streamed chunk by chunk (read afresh per attempt)."""
+    if isinstance(body, FileRange):
+        chunks = body.chunks()
+
+        async def stream() -> AsyncIterator[bytes]:
+            for chunk in chunks:
+                yield chunk
+
+        return stream()
+    return body or None

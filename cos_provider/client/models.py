@@ -65,6 +65,16 @@ class PutResult(_AsDict):
 
 
 @dataclass(frozen=True)
+class PartUploadResult(_AsDict):
+    """Upload Part: the part's ETag (MD5 of its body) and CRC64."""
+
+    part_number: int
+    etag: str
+    crc64: int | None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
 class CopyResult(_AsDict):
     """PUT Object - Copy."""
 

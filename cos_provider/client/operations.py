@@ -43,9 +43,10 @@ from cos_provider.client.models import (
     ObjectInfo,
     PartCopyResult,
     PartsPage,
+    PartUploadResult,
     PutResult,
 )
-from cos_provider.client.protocol import Call, CosRequest, RawResponse
+from cos_provider.client.protocol import Body, Call, CosRequest, RawResponse
 from cos_provider.client.timestamps import parse_timestamp
 
 __all__ = [
@@ -192,9 +193,17 @@ def get_object_stream(
     )
 
 
-def put_object(ref: ObjectRef, body: bytes, attributes: ObjectAttributes | None = None) -> Call[PutResult]:
+def put_object(
+    ref: ObjectRef,
+    body: Body,
+    attributes: ObjectAttributes | None = None,
+    *,
+    forbid_overwrite: bool = False,
+) -> Call[PutResult]:
+    """PUT Object; ``body`` is bytes or a :class:`FileRange` streamed from disk."""
     _object_ref(ref, "object")
     headers = (attributes or ObjectAttributes()).headers()
+    headers.update(forbid_overwrite_header(forbid_overwrite))
     return Call(
         CosRequest("PutObject", "PUT", ref.bucket, ref.key, headers=headers, body=body, region=ref.region),
         lambda r: PutResult(
@@ -441,4 +450,19 @@ def list_parts(
     return Call(
         CosRequest("ListParts", "GET", dest.bucket, dest.key, params=params, region=dest.region),
         lambda r: xmlcodec.parse_list_parts(r.body),
+    )
+
+
+def upload_part(dest: ObjectRef, upload_id: str, part_number: int, body: Body) -> Call[PartUploadResult]:
+    """Upload Part: ``body`` (bytes or a file range); the answer's ETag is the part's MD5."""
+    _object_ref(dest, "dest")
+    validation.validate_part_number(part_number)
+    if not upload_id:
+        raise CosValidationError("upload_id", "must not be empty")
+    params = {"partNumber": str(part_number), "uploadId": upload_id}
+    return Call(
+        CosRequest("UploadPart", "PUT", dest.bucket, dest.key, params=params, body=body, region=dest.region),
+        lambda r: PartUploadResult(
+            part_number, r.headers.get("ETag", ""), _crc(r.headers), r.request_id or None
+        ),
     )

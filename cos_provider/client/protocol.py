@@ -8,10 +8,11 @@ transport ever chooses which headers to sign.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import IO, Generic, TypeVar
 
 from cos_provider.client import signing, validation
 from cos_provider.client.credentials import Credentials
@@ -26,6 +27,61 @@ only needs to cover one request plus clock skew, not a whole copy."""
 CLOCK_SKEW_ALLOWANCE = 60
 
 
+READ_CHUNK = 1024 * 1024
+"""Bytes read from a file at a time: what a streamed body holds in memory."""
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """``length`` bytes of a file from ``offset``: a request body that is never held in memory.
+
+    ``source`` is a path (opened afresh for every read) or a seekable binary
+    file object (sought to ``offset`` before every read), so a retried
+    attempt sends the same bytes again. Sans-IO: it only describes the bytes;
+    the transports read them with :meth:`chunks`.
+    """
+
+    source: str | os.PathLike[str] | IO[bytes]
+    offset: int
+    length: int
+
+    def __post_init__(self) -> None:
+        if self.offset < 0 or self.length < 0:
+            raise ValueError(f"a file range needs offset and length >= 0, got {self.offset}, {self.length}")
+
+    def chunks(self, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
+        """The range's bytes, ``chunk_size`` at a time; raises ``OSError`` if the file is shorter."""
+        if isinstance(self.source, str | os.PathLike):
+            with open(self.source, "rb") as handle:
+                yield from self._read(handle, chunk_size)
+        else:
+            yield from self._read(self.source, chunk_size)
+
+    def _read(self, handle: IO[bytes], chunk_size: int) -> Iterator[bytes]:
+        handle.seek(self.offset)
+        left = self.length
+        while left > 0:
+            data = handle.read(min(chunk_size, left))
+            if not data:
+                raise OSError(
+                    f"file ended {left} bytes before the end of the range {self.offset}+{self.length}"
+                )
+            left -= len(data)
+            yield data
+
+    def read_all(self) -> bytes:
+        """The whole range in memory (small ranges only)."""
+        return b"".join(self.chunks())
+
+
+Body = bytes | FileRange
+"""A request body: bytes, or a range of a file streamed from disk."""
+
+
+def body_length(body: Body) -> int:
+    return body.length if isinstance(body, FileRange) else len(body)
+
+
 @dataclass(frozen=True)
 class CosRequest:
     """One COS API call, independent of how it is sent."""
@@ -37,7 +93,7 @@ class CosRequest:
     key: str | None = None
     params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    body: Body = b""
     region: str | None = None
     """Overrides the endpoint's region (cross-region source HEADs)."""
     read_timeout: float | None = None
@@ -138,7 +194,7 @@ class PreparedRequest:
     """Fully percent-encoded; transports must send it byte for byte (see :func:`object_path`)."""
     headers: dict[str, str]
     """The values as signed."""
-    body: bytes
+    body: Body
 
     def wire_headers(self) -> dict[str, bytes]:
         """The headers as bytes to put on the wire: every value as its UTF-8 bytes.
@@ -179,9 +235,10 @@ def prepare(
     headers.update(request.headers)
     if credentials.token:
         headers["x-cos-security-token"] = validation.validate_header_value(credentials.token, "session_token")
-    if request.method in ("PUT", "POST", "DELETE") or request.body:
+    length = body_length(request.body)
+    if request.method in ("PUT", "POST", "DELETE") or length:
         # requests/httpx add it anyway for these methods; sign what is sent.
-        headers["Content-Length"] = str(len(request.body))
+        headers["Content-Length"] = str(length)
 
     to_sign = {name: value for name, value in headers.items() if signing.should_sign_header(name)}
     start = int(now()) - CLOCK_SKEW_ALLOWANCE

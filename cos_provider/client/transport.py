@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -29,8 +29,10 @@ from cos_provider.client.errors import (
     error_from_response,
 )
 from cos_provider.client.protocol import (
+    Body,
     Call,
     CosRequest,
+    FileRange,
     Headers,
     PreparedRequest,
     RawResponse,
@@ -389,10 +391,29 @@ class SyncTransport:
         prepared by the session as usual and then given back its URL.
         """
         req = requests.Request(
-            prepared.method, prepared.url, headers=prepared.wire_headers(), data=prepared.body or None
+            prepared.method, prepared.url, headers=prepared.wire_headers(), data=_sync_body(prepared.body)
         )
         prep = self._session.prepare_request(req)
         prep.url = prepared.url
         settings = self._session.merge_environment_settings(prep.url, {}, None, None, None)
         settings["stream"] = stream
         return self._session.send(prep, timeout=timeout, allow_redirects=False, **settings)
+
+
+class _RangeStream:
+    """A :class:`FileRange` as requests streams it: iterable, with a length (so Content-Length, not chunked)."""
+
+    def __init__(self, body: FileRange) -> None:
+        self._body = body
+
+    def __len__(self) -> int:
+        return self._body.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body.chunks()
+
+
+def _sync_body(body: Body) -> bytes | _RangeStream | None:
+    if isinstance(body, FileRange):
+        return _RangeStream(body) if body.length else b""
+    return body or None

@@ -8,6 +8,9 @@ and reads no bytes, and completing 10,000 parts concatenates 10,000 extents.
 Three kinds of blob exist:
 
 * :class:`BytesBlob` - real bytes from a PUT or Upload Part, exact everywhere;
+* :class:`SpilledBlob` - the same for a body above :data:`SPILL_THRESHOLD`, kept
+  in a file of a temporary directory instead of memory (deleted with the blob),
+  so uploading large files keeps the emulator's memory bounded;
 * :class:`PatternBlob` - the synthetic stream of a seed (:mod:`.synthetic`),
   addressed by absolute offset, so a synthetic object of any size is one extent;
 * :class:`FlippedBlob` - another extent with its first bit flipped, which is how
@@ -25,7 +28,12 @@ content descriptions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import tempfile
+import threading
+import weakref
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
@@ -36,6 +44,19 @@ from cos_provider.emulator.synthetic import Pattern, pattern, zeros_crc
 
 MAX_MD5_BYTES = 64 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+SPILL_THRESHOLD = 256 * 1024
+"""Written bodies larger than this live in a temporary file, not in memory."""
+_spill_lock = threading.Lock()
+_spill_dir: str | None = None
+
+
+def spill_dir() -> str:
+    """The process's spill directory (created on first use)."""
+    global _spill_dir
+    with _spill_lock:
+        if _spill_dir is None or not os.path.isdir(_spill_dir):
+            _spill_dir = tempfile.mkdtemp(prefix="cos-emulator-spill-")
+        return _spill_dir
 
 
 class Blob(Protocol):
@@ -67,6 +88,51 @@ class BytesBlob:
         return f"bytes:{self.md5}:{start}:{length}"
 
 
+class SpilledBlob:
+    """Real bytes in a temporary file (see :data:`SPILL_THRESHOLD`); the file goes with the blob."""
+
+    __slots__ = ("__weakref__", "_crc", "md5", "path", "size")
+    real = True
+
+    def __init__(self, data: bytes) -> None:
+        fd, self.path = tempfile.mkstemp(dir=spill_dir(), suffix=".part")
+        with os.fdopen(fd, "wb") as handle:  # no descriptor is held between reads
+            handle.write(data)
+        self.size = len(data)
+        self.md5 = hashlib.md5(data).hexdigest()
+        self._crc = crc64(data)
+        weakref.finalize(self, _drop_spill, self.path)
+
+    def read(self, start: int, length: int) -> bytes:
+        length = max(0, min(length, self.size - start))
+        if not length:
+            return b""
+        with open(self.path, "rb") as handle:
+            handle.seek(start)
+            return handle.read(length)
+
+    def crc(self, start: int, length: int) -> int:
+        if start == 0 and length == self.size:
+            return self._crc
+        out = 0
+        for offset in range(start, start + length, READ_CHUNK):
+            out = crc64(self.read(offset, min(READ_CHUNK, start + length - offset)), out)
+        return out
+
+    def fingerprint(self, start: int, length: int) -> str:
+        return f"bytes:{self.md5}:{start}:{length}"
+
+
+def _drop_spill(path: str) -> None:
+    with contextlib.suppress(OSError):  # already gone
+        os.unlink(path)
+
+
+def written_blob(data: bytes) -> BytesBlob | SpilledBlob:
+    """The blob of a written body: in memory when small, spilled to disk above the threshold."""
+    return SpilledBlob(data) if len(data) > SPILL_THRESHOLD else BytesBlob(data)
+
+
 class PatternBlob:
     __slots__ = ("pattern",)
     real = False
@@ -82,6 +148,11 @@ class PatternBlob:
 
     def fingerprint(self, start: int, length: int) -> str:
         return f"synthetic:{self.pattern.seed}:{start}:{length}"
+
+
+def flip_first_bit(body: bytes) -> bytes:
+    """``body`` with bit 0 of byte 0 flipped (the ``corrupt`` fault on a written body)."""
+    return bytes([body[0] ^ 1]) + body[1:] if body else body
 
 
 class FlippedBlob:
@@ -156,7 +227,7 @@ class Content:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Content:
-        return cls([Extent(BytesBlob(data), 0, len(data))])
+        return cls([Extent(written_blob(data), 0, len(data))])
 
     @classmethod
     def synthetic(cls, seed: int, size: int) -> Content:

@@ -47,11 +47,12 @@ Kinds:
     failures of the parts (``InvalidPart``, ``InvalidPartOrder``,
     ``EntityTooSmall``) then arrive as a 200 ``<Error>`` too, as on COS.
 ``corrupt``
-    UploadPartCopy and GetObject. GetObject: the body sent has its first
-    bit flipped (headers, length and ``x-cos-hash-crc64ecma`` unchanged), as
-    a corruption on the way would. UploadPartCopy: the stored part has its first bit flipped, so its
-    bytes and CRC64 differ from the source range (the response reports the
-    stored part's CRC), and the completed object's CRC64 will not match.
+    UploadPartCopy, UploadPart, PutObject and GetObject. GetObject: the body
+    sent has its first bit flipped (headers, length and
+    ``x-cos-hash-crc64ecma`` unchanged), as a corruption on the way would.
+    The others: the stored part (or object) has its first bit flipped, so its
+    bytes and CRC64 differ from what was sent (the response reports the
+    stored CRC and ETag), and a completed object's CRC64 will not match.
 ``truncated_body``
     the operation happens, and its 200 answer carries only the first half of
     its XML body (``Content-Length`` matches the cut body, so the client
@@ -114,7 +115,7 @@ ONLY_FOR = {
     "garbage_body": XML_ANSWERS,
     "error_200": frozenset({"CopyObject", "UploadPartCopy", "CompleteMultipartUpload"}),
     "keepalive_whitespace": frozenset({"CompleteMultipartUpload"}),
-    "corrupt": frozenset({"UploadPartCopy", "GetObject"}),
+    "corrupt": frozenset({"UploadPartCopy", "UploadPart", "PutObject", "GetObject"}),
 }
 
 

@@ -46,7 +46,7 @@ from cos_provider.client.crc64 import crc64_combine
 from cos_provider.client.encryption import DEST_PREFIX
 from cos_provider.client.etag import unquote_etag
 from cos_provider.emulator import validate
-from cos_provider.emulator.content import Content, Extent, FlippedBlob
+from cos_provider.emulator.content import Content, Extent, FlippedBlob, flip_first_bit
 from cos_provider.emulator.copy import fail_mid_copy, resolve_source, source_version_headers
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError, invalid_argument, invalid_request
@@ -117,7 +117,7 @@ def upload_part(core: Core, req: Request, fault: Fault | None) -> Response:
     upload = core.store.upload(bucket, req.key, _upload_id(req))
     check_part_key(req, upload)
     require_length(req)
-    body = req.body
+    body = flip_first_bit(req.body) if fault is not None and fault.kind == "corrupt" else req.body
     if len(body) > limits.MAX_PART_SIZE:
         raise CosError(400, "EntityTooLarge", f"a part may hold at most {limits.MAX_PART_SIZE} bytes")
     md5 = hashlib.md5(body)

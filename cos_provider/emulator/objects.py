@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 from cos_provider.client import limits, tagging, xmlcodec
 from cos_provider.emulator import validate
-from cos_provider.emulator.content import Content
+from cos_provider.emulator.content import Content, flip_first_bit
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError, invalid_argument
 from cos_provider.emulator.faults import Fault
@@ -161,7 +161,7 @@ def put_object(core: Core, req: Request, fault: Fault | None) -> Response:
     bucket = bucket_of(core, req)
     validate.check_key(req.key)
     require_length(req)
-    body = req.body
+    body = flip_first_bit(req.body) if fault is not None and fault.kind == "corrupt" else req.body
     if len(body) > limits.MAX_PUT_SIZE:
         raise CosError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
     attrs = validate.write_attrs(req)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from airflow.sdk import BaseHook
 
@@ -29,6 +29,13 @@ from cos_provider.hooks.connection import ConnectionSettings, check_connection
 
 if TYPE_CHECKING:
     from cos_provider.client.aio import AsyncCosClient
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+W = TypeVar("W", bound=Cancellable)
 
 
 def mask_customer_key(key: CustomerKey) -> None:
@@ -65,8 +72,7 @@ class CosBaseHook(BaseHook):
             "read_timeout": read_timeout,
         }
         self._regional: dict[str, CosClient] = {}
-        self._engines: set[CopyEngine] = set()
-        self._downloads: set[Any] = set()  # running client.download.Downloader objects
+        self._workers: set[Cancellable] = set()
         self._lock = threading.Lock()
 
     @classmethod
@@ -203,25 +209,25 @@ class CosBaseHook(BaseHook):
     # ------------------------------------------------------------ cancellation
 
     @contextmanager
-    def _engine(self, client: CosClient, logger: Any = None) -> Iterator[CopyEngine]:
-        engine = CopyEngine(client, logger=logger or self.log)
+    def _running(self, worker: W) -> Iterator[W]:
+        """Track ``worker`` (anything with ``cancel()``) while it runs, so :meth:`cancel` reaches it."""
         with self._lock:
-            self._engines.add(engine)
+            self._workers.add(worker)
         try:
-            yield engine
+            yield worker
         finally:
             with self._lock:
-                self._engines.discard(engine)
+                self._workers.discard(worker)
+
+    def _engine(self, client: CosClient, logger: Any = None) -> AbstractContextManager[CopyEngine]:
+        return self._running(CopyEngine(client, logger=logger or self.log))
 
     def cancel(self) -> None:
-        """Stop every copy and download this hook is running, aborting uploads (an operator's ``on_kill``)."""
+        """Stop every copy, upload and download this hook is running, aborting their uploads (``on_kill``)."""
         with self._lock:
-            engines = list(self._engines)
-            downloads = list(self._downloads)
-        for engine in engines:
-            engine.cancel()
-        for download in downloads:
-            download.cancel()
+            workers = list(self._workers)
+        for worker in workers:
+            worker.cancel()
 
     # ------------------------------------------------------------ the Test button
 

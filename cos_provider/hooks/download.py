@@ -34,14 +34,8 @@ class CosDownloadMethods(CosBaseHook):
     ) -> DownloadResult:
         """Download ``key`` (or ``cos://bucket/key``) to ``local_path``; see :mod:`cos_provider.client.download`."""
         ref = self.object_ref(key, bucket, version_id=version_id, region=region)
-        downloader = Downloader(self.client_for(region), logger=self.log)
-        with self._lock:
-            self._downloads.add(downloader)
-        try:
+        with self._running(Downloader(self.client_for(region), logger=self.log)) as downloader:
             result = downloader.download(ref, local_path, concurrency=concurrency, part_size=part_size)
-        finally:
-            with self._lock:
-                self._downloads.discard(downloader)
         report_lineage(self, inputs=[ref])
         report_file_lineage(self, outputs=[result.path])
         return result

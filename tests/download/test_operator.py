@@ -86,7 +86,6 @@ def test_on_kill_cancels_running_downloads(cos: Any, cos_connection: str, tmp_pa
     from cos_provider.client.download import Downloader
 
     op = CosToLocalFilesystemOperator(task_id="t", key="cos://src/x", local_folder=str(tmp_path))
-    running = Downloader(op.hook.conn)
-    op.hook._downloads.add(running)
-    op.on_kill()
+    with op.hook._running(Downloader(op.hook.conn)) as running:
+        op.on_kill()
     assert running.cancelled.is_set()

@@ -162,7 +162,7 @@ def test_error_200_only_for_copy_family() -> None:
     with pytest.raises(ValueError, match="applies only"):
         FaultRule(operation="GetObject", kind="error_200")
     with pytest.raises(ValueError, match="applies only"):
-        FaultRule(operation="UploadPart", kind="corrupt")
+        FaultRule(operation="HeadObject", kind="corrupt")
     with pytest.raises(ValueError, match="unknown fault kind"):
         FaultRule(operation="GetObject", kind="explode")
     with pytest.raises(ValueError, match="at most one"):
