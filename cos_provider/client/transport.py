@@ -307,18 +307,17 @@ class SyncTransport:
         timeout = (self.config.connect_timeout, request.read_timeout or self.config.read_timeout)
         region = region_of(request, self.endpoint)
         started = time.monotonic()
+
+        def unanswered(exc: Exception, timed_out: bool) -> CosTransportError:
+            host = prepared.headers.get("Host", "")
+            return no_answer(
+                request, prepared.url, attempt, exc, timed_out=timed_out, region=region, host=host
+            )
+
         try:
             resp = self._send(prepared, timeout, stream=True)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise no_answer(
-                request,
-                prepared.url,
-                attempt,
-                exc,
-                timed_out=isinstance(exc, requests.Timeout),
-                region=region,
-                host=prepared.headers.get("Host", ""),
-            ) from exc
+            raise unanswered(exc, isinstance(exc, requests.Timeout)) from exc
         with resp:
             headers = Headers((n, decode_header_value(v.encode("latin-1"))) for n, v in resp.headers.items())
             size = crc = 0
@@ -339,26 +338,10 @@ class SyncTransport:
                 requests.exceptions.ContentDecodingError,
                 OSError,
             ) as exc:
-                raise no_answer(
-                    request,
-                    prepared.url,
-                    attempt,
-                    exc,
-                    timed_out=isinstance(exc, requests.Timeout),
-                    region=region,
-                    host=prepared.headers.get("Host", ""),
-                ) from exc
+                raise unanswered(exc, isinstance(exc, requests.Timeout)) from exc
             except Exception as exc:  # urllib3's ProtocolError / ReadTimeoutError
                 if type(exc).__module__.startswith("urllib3"):
-                    raise no_answer(
-                        request,
-                        prepared.url,
-                        attempt,
-                        exc,
-                        timed_out="Timeout" in type(exc).__name__,
-                        region=region,
-                        host=prepared.headers.get("Host", ""),
-                    ) from exc
+                    raise unanswered(exc, "Timeout" in type(exc).__name__) from exc
                 raise
         expected = headers.get("Content-Length")
         if (
