@@ -712,3 +712,17 @@ def test_the_hooks_abort_raises_when_the_abort_fails(cos: Any, cos_connection: s
     assert f"upload {session['upload_id']} of cos://{DST_BUCKET}/a.bin" in str(err.value)
     assert hook.abort_multipart_copy(session) is True
     assert hook.abort_multipart_copy(session) is False  # no longer open
+
+
+def test_a_restated_unreadable_answer_keeps_its_request_id() -> None:
+    """An unreadable 200 did get an answer: its restatement must not claim there was none."""
+    from cos_provider.client.copy.errors import CopyPartTransportError
+    from cos_provider.client.errors import CosResponseError, CosTransportError
+
+    unreadable = CosResponseError(
+        "COS answered 200 with a body that cannot be read", status=200, request_id="rid-7"
+    )
+    restated = CopyPartTransportError(unreadable, "Complete", None, "up-1")
+    assert "no response" not in str(restated)
+    unanswered = CopyPartTransportError(CosTransportError("connection failed"), "Complete", None, "up-1")
+    assert "(no COS request id: no response)" in str(unanswered)

@@ -60,7 +60,8 @@ class CopyPartTransportError(_FailedStep, CosTransportError):
         self._remember(operation, part, upload_id)
         self.cause = cause
         super().__init__(
-            f"{self.step} failed: {cause} (no COS request id: no response)",
+            f"{self.step} failed: {cause}"
+            + ("" if getattr(cause, "request_id", "") else " (no COS request id: no response)"),
             method=cause.method,
             url=cause.url,
             attempts=cause.attempts,
