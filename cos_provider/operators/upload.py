@@ -15,7 +15,7 @@ from typing import Any
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.upload import DEFAULT_MULTIPART_THRESHOLD, DEFAULT_UPLOAD_CONCURRENCY
 from cos_provider.hooks.upload import UPLOAD_PARAMS
-from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator
+from cos_provider.operators.base import CosBaseOperator
 
 ATTRIBUTE_TEMPLATE_FIELDS = (
     "metadata",
@@ -112,17 +112,13 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
         self.overwrite = overwrite
         self.keep(locals(), ATTRIBUTE_TEMPLATE_FIELDS)
 
-    @property
-    def pool_size(self) -> int | None:
-        return self.concurrency + POOL_MARGIN if isinstance(self.concurrency, int) else None
-
     def execute(self, context: Any) -> dict[str, Any]:
         files = local_files(self.source)
         if self.dest_key and len(files) != 1:
             raise CosValidationError(
                 "dest_key", f"names one object but {self.source!r} has {len(files)} files"
             )
-        attributes = {name: getattr(self, name) for name in ATTRIBUTE_TEMPLATE_FIELDS}
+        attributes = self.values(ATTRIBUTE_TEMPLATE_FIELDS)
         attributes["overwrite"] = self.overwrite
         assert set(attributes) <= set(UPLOAD_PARAMS)
         results = []
@@ -186,7 +182,7 @@ class CosCreateObjectOperator(CosBaseOperator):
         self.keep(locals(), ATTRIBUTE_TEMPLATE_FIELDS)
 
     def execute(self, context: Any) -> dict[str, Any]:
-        attributes = {name: getattr(self, name) for name in ATTRIBUTE_TEMPLATE_FIELDS}
+        attributes = self.values(ATTRIBUTE_TEMPLATE_FIELDS)
         attributes["overwrite"] = self.overwrite
         data = self.data
         if isinstance(data, bytes | bytearray):
