@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.utils.log.file_task_handler import FileTaskHandler
 
 from cos_provider.client.errors import CosError, CosServiceError, CosValidationError
-from cos_provider.client.uri import is_cos_url, parse_cos_url
+from cos_provider.client.uri import PREFIX, is_cos_url, parse_cos_url
 
 if TYPE_CHECKING:
     from cos_provider.client.operations import ObjectRef
@@ -70,7 +70,7 @@ class CosRemoteLogIO:
     processors: tuple[Any, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
-        if not is_cos_url(self.remote_base):
+        if not is_cos_url(self.remote_base) or not self.remote_base[len(PREFIX) :].split("/")[0]:
             raise CosValidationError(
                 "remote_base_log_folder", f"must be cos://<bucket>[/<prefix>], got {self.remote_base!r}"
             )
@@ -99,7 +99,7 @@ class CosRemoteLogIO:
     def uri(self, relative_path: str | os.PathLike[str]) -> str:
         """``cos://bucket/prefix/<relative_path>``, checked by the one cos:// parser."""
         rel = Path(relative_path).as_posix().lstrip("/")
-        value = f"{self.remote_base.rstrip('/')}/{rel}"
+        value = f"{PREFIX}{self.remote_base[len(PREFIX) :].rstrip('/')}/{rel}"
         parse_cos_url(value, "remote_base_log_folder")
         return value
 
