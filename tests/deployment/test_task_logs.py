@@ -1,0 +1,96 @@
+"""Task logs in COS in a real deployment: scheduler, dag-processor, triggerer and api-server as processes.
+
+The emulator runs as a process of its own; every component is configured for
+remote logging to it through ``cos_provider.log.logging_config``. A DAG run's
+task log must end up as an object in the emulator, the local file must be
+gone (``delete_local_logs``), and the REST API must still serve the text -
+which it can then only have read from COS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cos_provider.client.client import CosClient
+from cos_provider.client.credentials import Credentials
+from cos_provider.client.endpoints import Endpoint
+from cos_provider.emulator.process import EmulatorProcess, start_emulator_process
+from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, connection_json
+from tests.deployment.conftest import phase_failed
+from tests.deployment.stack import AirflowStack
+
+HERE = Path(__file__).resolve().parent
+DAG_FILE = HERE / "stack_dags" / "cos_task_log.py"
+DAG_ID = "cos_task_log"
+BUCKET = f"logs-{APP_ID}"
+PREFIX = "airflow/task-logs"
+MARKER = "cos-task-log-marker"
+
+
+@pytest.fixture
+def emulator_process() -> Iterator[EmulatorProcess]:
+    with start_emulator_process(
+        ["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, "--bucket", f"{BUCKET}:{REGION}"],
+        new_session=True,
+    ) as emu:
+        yield emu
+
+
+@pytest.fixture
+def cos_client(emulator_process: EmulatorProcess) -> Iterator[CosClient]:
+    endpoint = Endpoint(region=REGION, scheme="http", connect_address=emulator_process.address)
+    with CosClient(Credentials(SECRET_ID, SECRET_KEY), endpoint, app_id=APP_ID) as client:
+        yield client
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, emulator_process: EmulatorProcess, request: pytest.FixtureRequest
+) -> Iterator[AirflowStack]:
+    config = {
+        "logging": {
+            "remote_logging": True,
+            "remote_base_log_folder": f"cos://{BUCKET}/{PREFIX}",
+            "remote_log_conn_id": "cos_logs",
+            "logging_config_class": "cos_provider.log.logging_config.LOGGING_CONFIG",
+            "delete_local_logs": True,
+        }
+    }
+    env = {"AIRFLOW_CONN_COS_LOGS": connection_json(emulator_process.address)}
+    airflow = AirflowStack(tmp_path / "home", name="task-logs-in-cos", config=config, env=env)
+    airflow.add_dag_file(DAG_FILE)
+    with airflow:
+        yield airflow
+        if phase_failed(request):
+            airflow.collect_artifacts()
+
+
+def log_objects(client: CosClient) -> dict[str, Any]:
+    return {o.key: o for o in client.iter_objects(BUCKET, prefix=PREFIX + "/")}
+
+
+def test_task_log_goes_to_cos_and_the_api_reads_it_back(stack: AirflowStack, cos_client: CosClient) -> None:
+    stack.wait_for_dag(DAG_ID)
+    run_id = stack.trigger_dag(DAG_ID)
+    assert stack.wait_for_run(DAG_ID, run_id, timeout=90) == "success"
+
+    # The supervisor uploads after reporting the state, so wait for the object, then for the local delete.
+    key = f"{PREFIX}/dag_id={DAG_ID}/run_id={run_id}/task_id=say/attempt=1.log"
+    stack.wait_for(f"log object {key}", lambda: log_objects(cos_client).get(key), timeout=30)
+    local = stack.log_folder / key.removeprefix(PREFIX + "/")
+    stack.wait_for(f"{local} to be removed", lambda: True if not local.exists() else None, timeout=15)
+
+    text = cos_client.get_object(BUCKET, key).decode()
+    assert f"{MARKER} run={run_id}" in text
+    assert f"{MARKER} printed run={run_id}" in text
+    assert SECRET_KEY not in text
+    assert list(log_objects(cos_client)) == [key]  # one try, one object
+
+    served = stack.task_log_text(DAG_ID, run_id, "say")
+    assert f"cos://{BUCKET}/{key}" in served  # the source the API read from
+    assert f"{MARKER} run={run_id}" in served
+    assert not local.exists()  # so the text can only have come from COS
