@@ -141,7 +141,9 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],
         "triggers": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.triggers.cos"]}],
         "logging": ["cos_provider.log.cos_task_handler.CosTaskHandler"],
-        "remote-logging": [{"classpath": "cos_provider.log.cos_task_handler.CosRemoteLogIO", "scheme": "cos"}],
+        "remote-logging": [
+            {"classpath": "cos_provider.log.cos_task_handler.CosRemoteLogIO", "scheme": "cos"}
+        ],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [

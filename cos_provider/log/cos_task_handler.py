@@ -240,7 +240,9 @@ class CosTaskHandler(FileTaskHandler):
             conn_id=conn_id or conf.get("logging", "remote_log_conn_id", fallback="") or DEFAULT_CONN_ID,
         )
 
-    def _read_remote_logs(self, ti: Any, try_number: int, metadata: Any = None) -> tuple[list[str], list[str]]:
+    def _read_remote_logs(
+        self, ti: Any, try_number: int, metadata: Any = None
+    ) -> tuple[list[str], list[str]]:
         sources, logs = self.io.read(self._render_filename(ti, try_number), ti)
         return sources, logs or []
 

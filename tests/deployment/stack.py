@@ -40,6 +40,7 @@ it saw last and whether a component died.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -110,24 +111,18 @@ class Component:
             return ""
 
     def _signal_group(self, signum: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signum)  # the session leader's pid is the group id
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def stop(self, grace: float) -> None:
         """SIGTERM the group, SIGKILL it after ``grace`` seconds; also reaps what is left of the group."""
         self._signal_group(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
         # Children (task supervisors, api workers) may outlive the leader; kill the whole group.
         self._signal_group(signal.SIGKILL)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL is not refused
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not refused
-            pass
         self._log.close()
 
 
@@ -179,7 +174,9 @@ class AirflowStack:
 
     # ------------------------------------------------------------ configuration
 
-    def _environment(self, config: Mapping[str, Mapping[str, Any]], extra: Mapping[str, str]) -> dict[str, str]:
+    def _environment(
+        self, config: Mapping[str, Mapping[str, Any]], extra: Mapping[str, str]
+    ) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
         base.pop("PYTEST_CURRENT_TEST", None)  # Airflow changes behaviour under pytest
         pythonpath = [str(ROOT), *filter(None, base.get("PYTHONPATH", "").split(os.pathsep))]
@@ -202,8 +199,13 @@ class AirflowStack:
                 "worker_log_server_port": free_port(),
                 "trigger_log_server_port": free_port(),
             },
-            "api": {"port": self.port, "host": "127.0.0.1", "workers": 1, "base_url": self.base_url,
-                    "secret_key": secrets.token_hex(16)},
+            "api": {
+                "port": self.port,
+                "host": "127.0.0.1",
+                "workers": 1,
+                "base_url": self.base_url,
+                "secret_key": secrets.token_hex(16),
+            },
             "api_auth": {"jwt_secret": secrets.token_hex(32)},
             "scheduler": {
                 "enable_health_check": False,
@@ -360,7 +362,9 @@ class AirflowStack:
     def trigger_dag(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
         """Unpause and trigger ``dag_id`` through the REST API; returns the run id."""
         self.api("PATCH", f"dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-        response = self.api("POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf or {})})
+        response = self.api(
+            "POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf or {})}
+        )
         if response.status_code >= 400:
             raise StackError(f"triggering {dag_id} failed: {response.status_code} {response.text}")
         return str(response.json()["dag_run_id"])

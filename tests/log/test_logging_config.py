@@ -85,7 +85,11 @@ def test_core_and_task_sdk_both_resolve_the_cos_handler(tmp_path: Path) -> None:
 
 def test_without_a_conn_id_the_default_connection_is_used(tmp_path: Path) -> None:
     got = probe(tmp_path, remote_logging="True", remote_base_log_folder=FOLDER)
-    assert (got["core"], got["core_conn"], got["sdk_conn"]) == ("CosRemoteLogIO", "cos_default", "cos_default")
+    assert (got["core"], got["core_conn"], got["sdk_conn"]) == (
+        "CosRemoteLogIO",
+        "cos_default",
+        "cos_default",
+    )
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,9 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_upload_puts_the_try_log_and_removes_the_local_copy(cos: Any, cos_connection: str, base: Path) -> None:
+def test_upload_puts_the_try_log_and_removes_the_local_copy(
+    cos: Any, cos_connection: str, base: Path
+) -> None:
     local = write_local(base, '{"event": "hello from try 1"}\n')
     io_for(base, delete_local_copy=True).upload(REL)
 
@@ -110,7 +112,11 @@ def test_the_supervisors_uri_form_connection_works(
 
     extra = {"region": REGION, "app_id": APP_ID, "connect_address": cos.address, "max_attempts": 3}
     uri = Connection(
-        conn_id="cos_logs", conn_type="tencent_cos", login=SECRET_ID, password=SECRET_KEY, extra=json.dumps(extra)
+        conn_id="cos_logs",
+        conn_type="tencent_cos",
+        login=SECRET_ID,
+        password=SECRET_KEY,
+        extra=json.dumps(extra),
     ).get_uri()
     monkeypatch.setenv("AIRFLOW_CONN_COS_LOGS", uri)
     write_local(base, "via uri\n")
