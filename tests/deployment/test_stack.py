@@ -35,6 +35,16 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def gone(pid: int) -> bool:
+    """SIGKILL is delivered asynchronously: wait (boundedly) for the process to be dead."""
+    deadline = time.monotonic() + 10
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def start_spawner(tmp_path: Path, name: str = "spawner") -> tuple[Component, int]:
     log_path = tmp_path / f"{name}.log"
     component = Component(name, [sys.executable, "-c", SPAWNER], os.environ, log_path)
@@ -51,7 +61,7 @@ def test_stop_kills_the_whole_process_group(tmp_path: Path) -> None:
     assert pid_alive(grandchild)
     component.stop(grace=0.5)
     assert not component.alive
-    assert not pid_alive(grandchild)  # it ignored SIGTERM; the group SIGKILL reached it
+    assert gone(grandchild)  # it ignored SIGTERM; the group SIGKILL reached it
 
 
 def test_a_failure_in_the_with_block_saves_logs_and_stops_everything(tmp_path: Path) -> None:
@@ -69,7 +79,7 @@ def test_a_failure_in_the_with_block_saves_logs_and_stops_everything(tmp_path: P
     failure = RuntimeError("the test failed")
     assert not stack.__exit__(RuntimeError, failure, None)  # what ``with`` calls; the failure propagates
 
-    assert not component.alive and not pid_alive(grandchild)
+    assert not component.alive and gone(grandchild)
     saved = tmp_path / "artifacts" / "harness-self-test"
     assert (saved / "components" / "scheduler.log").read_text().strip() == str(grandchild)
     env = json.loads((saved / "airflow-env.json").read_text())
