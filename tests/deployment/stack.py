@@ -114,16 +114,22 @@ class Component:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signum)  # the session leader's pid is the group id
 
-    def stop(self, grace: float) -> None:
-        """SIGTERM the group, SIGKILL it after ``grace`` seconds; also reaps what is left of the group."""
+    def terminate(self) -> None:
         self._signal_group(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=grace)
-        # Children (task supervisors, api workers) may outlive the leader; kill the whole group.
+
+    def kill(self, wait: float = 5.0) -> None:
+        """SIGKILL the whole group: children (task supervisors, api workers) may outlive the leader."""
         self._signal_group(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL is not refused
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=wait)
         self._log.close()
+
+    def stop(self, grace: float) -> None:
+        """SIGTERM the group, then SIGKILL it after at most ``grace`` seconds."""
+        self.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=grace)
+        self.kill()
 
 
 class AirflowStack:
@@ -147,7 +153,7 @@ class AirflowStack:
         env: Mapping[str, str] | None = None,
         name: str = "airflow-stack",
         startup_timeout: float = 120.0,
-        stop_grace: float = 10.0,
+        stop_grace: float = 5.0,
         python: str | Path = sys.executable,
         artifacts: Path = ARTIFACTS,
     ) -> None:
@@ -168,6 +174,8 @@ class AirflowStack:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.components: dict[str, Component] = {}
+        self.stop_seconds: dict[str, float] = {}
+        """How long each component took to exit after SIGTERM (the grace period if it did not)."""
         self._token: str | None = None
         self._session = requests.Session()
         self.env = self._environment(config or {}, env or {})
@@ -253,11 +261,19 @@ class AirflowStack:
         return self
 
     def stop(self) -> None:
-        """Stop every component, the API server last (tasks report to it while they wind down)."""
-        order = sorted(self.components.values(), key=lambda c: c.name == "api-server")
-        for component in order:
-            component.stop(self.stop_grace)
-        self._session.close()
+        """SIGTERM every component at once, SIGKILL each group after the shared grace period."""
+        self._session.close()  # an open keep-alive connection holds up the API server's shutdown
+        components = list(self.components.values())
+        for component in components:
+            component.terminate()
+        started = time.monotonic()
+        deadline = started + self.stop_grace
+        for component in components:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                component.proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+            self.stop_seconds[component.name] = round(time.monotonic() - started, 2)
+        for component in components:
+            component.kill()
 
     def __enter__(self) -> AirflowStack:
         try:

@@ -1,4 +1,4 @@
-"""Task logs in COS in a real deployment: scheduler, dag-processor, triggerer and api-server as processes.
+"""Task logs in COS in a real deployment: scheduler (LocalExecutor), dag-processor and api-server as processes.
 
 The emulator runs as a process of its own; every component is configured for
 remote logging to it through ``cos_provider.log.logging_config``. A DAG run's
@@ -31,7 +31,7 @@ PREFIX = "airflow/task-logs"
 MARKER = "cos-task-log-marker"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def emulator_process() -> Iterator[EmulatorProcess]:
     with start_emulator_process(
         ["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, "--bucket", f"{BUCKET}:{REGION}"],
@@ -40,17 +40,18 @@ def emulator_process() -> Iterator[EmulatorProcess]:
         yield emu
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cos_client(emulator_process: EmulatorProcess) -> Iterator[CosClient]:
     endpoint = Endpoint(region=REGION, scheme="http", connect_address=emulator_process.address)
     with CosClient(Credentials(SECRET_ID, SECRET_KEY), endpoint, app_id=APP_ID) as client:
         yield client
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def stack(
-    tmp_path: Path, emulator_process: EmulatorProcess, request: pytest.FixtureRequest
+    tmp_path_factory: pytest.TempPathFactory, emulator_process: EmulatorProcess
 ) -> Iterator[AirflowStack]:
+    """One deployment for the module: starting it is most of the time."""
     config = {
         "logging": {
             "remote_logging": True,
@@ -61,19 +62,45 @@ def stack(
         }
     }
     env = {"AIRFLOW_CONN_COS_LOGS": connection_json(emulator_process.address)}
-    airflow = AirflowStack(tmp_path / "home", name="task-logs-in-cos", config=config, env=env)
+    airflow = AirflowStack(
+        tmp_path_factory.mktemp("deployment") / "home",
+        name="task-logs-in-cos",
+        components=["scheduler", "dag-processor", "api-server"],  # no deferrable task: no triggerer
+        config=config,
+        env=env,
+    )
     airflow.add_dag_file(DAG_FILE)
     with airflow:
         yield airflow
-        if phase_failed(request):
-            airflow.collect_artifacts()
+
+
+@pytest.fixture
+def deployment(stack: AirflowStack, request: pytest.FixtureRequest) -> Iterator[AirflowStack]:
+    """The module's stack; a failed test saves its logs to test-artifacts/."""
+    yield stack
+    if phase_failed(request):
+        stack.collect_artifacts()
+
+
+def local_log(stack: AirflowStack, run_id: str) -> Path:
+    return stack.log_folder / f"dag_id={DAG_ID}/run_id={run_id}/task_id=say/attempt=1.log"
+
+
+def no_secret_in(stack: AirflowStack, *texts: str) -> None:
+    for text in texts:
+        assert SECRET_KEY not in text
+    for log in (stack.home / "components").glob("*.log"):
+        assert SECRET_KEY not in log.read_text(errors="replace"), log.name
 
 
 def log_objects(client: CosClient) -> dict[str, Any]:
     return {o.key: o for o in client.iter_objects(BUCKET, prefix=PREFIX + "/")}
 
 
-def test_task_log_goes_to_cos_and_the_api_reads_it_back(stack: AirflowStack, cos_client: CosClient) -> None:
+def test_task_log_goes_to_cos_and_the_api_reads_it_back(
+    deployment: AirflowStack, cos_client: CosClient
+) -> None:
+    stack = deployment
     stack.wait_for_dag(DAG_ID)
     run_id = stack.trigger_dag(DAG_ID)
     assert stack.wait_for_run(DAG_ID, run_id, timeout=90) == "success"
@@ -81,16 +108,41 @@ def test_task_log_goes_to_cos_and_the_api_reads_it_back(stack: AirflowStack, cos
     # The supervisor uploads after reporting the state, so wait for the object, then for the local delete.
     key = f"{PREFIX}/dag_id={DAG_ID}/run_id={run_id}/task_id=say/attempt=1.log"
     stack.wait_for(f"log object {key}", lambda: log_objects(cos_client).get(key), timeout=30)
-    local = stack.log_folder / key.removeprefix(PREFIX + "/")
+    local = local_log(stack, run_id)
+    assert stack.log_folder / key.removeprefix(PREFIX + "/") == local
     stack.wait_for(f"{local} to be removed", lambda: True if not local.exists() else None, timeout=15)
 
     text = cos_client.get_object(BUCKET, key).decode()
     assert f"{MARKER} run={run_id}" in text
     assert f"{MARKER} printed run={run_id}" in text
-    assert SECRET_KEY not in text
     assert list(log_objects(cos_client)) == [key]  # one try, one object
 
     served = stack.task_log_text(DAG_ID, run_id, "say")
     assert f"cos://{BUCKET}/{key}" in served  # the source the API read from
     assert f"{MARKER} run={run_id}" in served
     assert not local.exists()  # so the text can only have come from COS
+    no_secret_in(stack, text, served)
+
+
+def test_an_unreachable_cos_does_not_fail_the_task(
+    deployment: AirflowStack, emulator_process: EmulatorProcess
+) -> None:
+    stack = deployment
+    stack.wait_for_dag(DAG_ID)
+    emulator_process.stop()  # COS goes away (the last test of the module to need it)
+    run_id = stack.trigger_dag(DAG_ID)
+    assert stack.wait_for_run(DAG_ID, run_id, timeout=90) == "success"
+    assert stack.task_instances(DAG_ID, run_id)["say"]["state"] == "success"
+
+    # The warning is the supervisor's, in the executor's output (the scheduler's log here).
+    scheduler_log = stack.components["scheduler"].log_path
+    stack.wait_for(
+        "the upload warning",
+        lambda: True if "was not uploaded to COS" in scheduler_log.read_text(errors="replace") else None,
+        timeout=30,
+    )
+    local = local_log(stack, run_id)
+    assert f"{MARKER} run={run_id}" in local.read_text()  # kept, not deleted
+    served = stack.task_log_text(DAG_ID, run_id, "say")
+    assert f"{MARKER} run={run_id}" in served  # the API falls back to the local file
+    no_secret_in(stack, served)
