@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from cos_provider.client.errors import CosValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -83,13 +88,37 @@ def test_core_and_task_sdk_both_resolve_the_cos_handler(tmp_path: Path) -> None:
     }
 
 
-def test_without_a_conn_id_the_default_connection_is_used(tmp_path: Path) -> None:
-    got = probe(tmp_path, remote_logging="True", remote_base_log_folder=FOLDER)
-    assert (got["core"], got["core_conn"], got["sdk_conn"]) == (
-        "CosRemoteLogIO",
-        "cos_default",
-        "cos_default",
-    )
+@pytest.fixture
+def reload_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ModuleType]]:
+    """The module re-imported under ``[logging]`` options given as keyword arguments (env vars)."""
+    import cos_provider.log.logging_config as module
+
+    def reload(**logging: str) -> ModuleType:
+        for key, value in logging.items():
+            monkeypatch.setenv(f"AIRFLOW__LOGGING__{key.upper()}", value)
+        return importlib.reload(module)
+
+    yield reload
+    monkeypatch.undo()
+    importlib.reload(module)
+    stock = sys.modules.get("airflow.config_templates.airflow_local_settings")
+    if stock is not None:  # a test reloaded it under its options: give it back the session's
+        importlib.reload(stock)
+
+
+def test_the_dict_is_the_stock_one(reload_config: Callable[..., ModuleType]) -> None:
+    module = reload_config(remote_logging="False", extra_logger_names="a.b, c")
+    from airflow.config_templates import airflow_local_settings as stock
+
+    importlib.reload(stock)  # importable because the flag is off
+    assert module.LOGGING_CONFIG == stock.DEFAULT_LOGGING_CONFIG
+    assert {"a.b", "c"} <= set(module.LOGGING_CONFIG["loggers"])
+
+
+def test_without_a_conn_id_the_default_connection_is_used(reload_config: Callable[..., ModuleType]) -> None:
+    module = reload_config(remote_logging="True", remote_base_log_folder=FOLDER, remote_log_conn_id="")
+    assert type(module.REMOTE_TASK_LOG).__name__ == "CosRemoteLogIO"
+    assert module.DEFAULT_REMOTE_CONN_ID == "cos_default"
 
 
 @pytest.mark.parametrize(
@@ -99,6 +128,14 @@ def test_without_a_conn_id_the_default_connection_is_used(tmp_path: Path) -> Non
         {"remote_logging": "True", "remote_base_log_folder": "s3://other/logs"},  # not ours to claim
     ],
 )
-def test_the_module_claims_only_remote_logging_to_cos(tmp_path: Path, logging: dict[str, str]) -> None:
-    got = probe(tmp_path, **logging)
-    assert (got["core"], got["sdk"]) == (None, None)
+def test_the_module_claims_only_remote_logging_to_cos(
+    reload_config: Callable[..., ModuleType], logging: dict[str, str]
+) -> None:
+    module = reload_config(**logging)
+    # Both None: Airflow's tier 1 then falls through to the provider registered for the scheme.
+    assert (module.REMOTE_TASK_LOG, module.DEFAULT_REMOTE_CONN_ID) == (None, None)
+
+
+def test_a_bad_cos_folder_is_refused_on_import(reload_config: Callable[..., ModuleType]) -> None:
+    with pytest.raises(CosValidationError, match="remote_base_log_folder"):
+        reload_config(remote_logging="True", remote_base_log_folder="cos://")

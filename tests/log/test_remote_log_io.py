@@ -233,3 +233,30 @@ def test_task_handler_reads_through_the_io(cos: Any, cos_connection: str, base: 
         [f"cos://{DST_BUCKET}/airflow/logs/{REL}"],
         ["through the handler\n"],
     )
+
+
+def test_a_log_created_during_the_first_upload_is_appended_to_not_clobbered(
+    cos: Any, cos_connection: str, base: Path
+) -> None:
+    """Another upload creates the object between this one's HEAD (404) and its PUT."""
+    import threading
+    import time
+
+    from cos_provider.emulator.faults import FaultRule
+
+    cos.add_fault(FaultRule("PutObject", kind="slow", delay=1.5, times=1, key=KEY))
+    write_local(base, "mine\n")
+    uploader = threading.Thread(target=io_for(base).upload, args=(REL,))
+    uploader.start()
+    deadline = time.monotonic() + 10
+    while True:  # the HEAD has answered 404 and the PUT is being held
+        counters = cos.counters()
+        if counters["requests"].get("HeadObject", {}).get("404") and counters["in_flight"]:
+            break
+        assert time.monotonic() < deadline, counters
+        time.sleep(0.01)
+    cos.put_object(DST_BUCKET, KEY, b"theirs\n")
+    uploader.join(timeout=30)
+
+    assert cos.get_object_bytes(DST_BUCKET, KEY) == b"theirs\nmine\n"
+    assert cos.counters()["requests"]["PutObject"] == {"409": 1, "200": 1}
