@@ -260,3 +260,71 @@ def test_a_log_created_during_the_first_upload_is_appended_to_not_clobbered(
 
     assert cos.get_object_bytes(DST_BUCKET, KEY) == b"theirs\nmine\n"
     assert cos.counters()["requests"]["PutObject"] == {"409": 1, "200": 1}
+
+
+TEXT = '{"event": "première ligne"}\n{"event": "zweite Zeile: äöü"}\n\n{"event": "last, no newline"}'
+
+
+@pytest.fixture
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranges of 7 bytes: lines and multi-byte characters straddle range boundaries."""
+    import cos_provider.log.cos_task_handler as module
+
+    monkeypatch.setattr(module, "STREAM_RANGE", 7)
+
+
+def test_stream_yields_the_lines_across_ranges(
+    cos: Any, cos_connection: str, base: Path, small_ranges: None
+) -> None:
+    cos.put_object(DST_BUCKET, KEY, TEXT.encode())
+    sources, streams = io_for(base).stream(REL)
+    assert sources == [f"cos://{DST_BUCKET}/{KEY}"]
+    assert list(streams[0]) == TEXT.split("\n")
+    gets = cos.counters()["requests"]["GetObject"]
+    assert gets == {"206": -(-len(TEXT.encode()) // 7)}  # one ranged GET per 7 bytes
+
+
+def test_stream_of_a_missing_or_empty_log(cos: Any, cos_connection: str, base: Path) -> None:
+    assert io_for(base).stream(REL) == ([], [])
+    cos.put_object(DST_BUCKET, KEY, b"")
+    sources, streams = io_for(base).stream(REL)
+    assert sources == [f"cos://{DST_BUCKET}/{KEY}"] and list(streams[0]) == []
+
+
+def test_stream_ends_with_a_line_when_the_log_changes_under_it(
+    cos: Any, cos_connection: str, base: Path, small_ranges: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    cos.put_object(DST_BUCKET, KEY, TEXT.encode())
+    _, streams = io_for(base).stream(REL)
+    lines = iter(streams[0])
+    assert next(lines) == TEXT.split("\n")[0]
+    cos.put_object(DST_BUCKET, KEY, b"a new version\n")  # an append by a later upload
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        rest = list(lines)
+    assert "the rest of this log could not be read from COS" in rest[-1]
+    assert "412" in rest[-1] and "a new version" not in "".join(rest)  # never spliced
+    assert "stopped at byte" in caplog.text
+
+
+def test_stream_detects_corrupted_bytes(
+    cos: Any, cos_connection: str, base: Path, small_ranges: None
+) -> None:
+    from cos_provider.emulator.faults import FaultRule
+
+    cos.put_object(DST_BUCKET, KEY, TEXT.encode())
+    cos.add_fault(FaultRule("GetObject", kind="corrupt", times=1, key=KEY))
+    _, streams = io_for(base).stream(REL)
+    lines = list(streams[0])
+    assert "CRC64 of the bytes read differs" in lines[-1]
+
+
+def test_stream_from_an_unreachable_cos_is_a_source_line(
+    base: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COS_DEFAULT", connection_json(f"http://127.0.0.1:{closed_port()}", max_attempts=1)
+    )
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        sources, streams = io_for(base).stream(REL)
+    assert streams == [] and "Could not read the log" in sources[0]
+    assert SECRET_KEY not in caplog.text + sources[0]
