@@ -33,6 +33,7 @@ from airflow.utils.log.file_task_handler import FileTaskHandler
 
 from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.uri import PREFIX, is_cos_url, parse_cos_url
+from cos_provider.client.validation import validate_bool
 
 if TYPE_CHECKING:
     from cos_provider.client.operations import ObjectRef
@@ -76,10 +77,15 @@ class CosRemoteLogIO:
             raise CosValidationError(
                 "remote_base_log_folder", f"must be cos://<bucket>[/<prefix>], got {self.remote_base!r}"
             )
+        if not isinstance(self.base_log_folder, str | os.PathLike):
+            raise CosValidationError(
+                "base_log_folder", f"must be a path, got {type(self.base_log_folder).__name__}"
+            )
         self.base_log_folder = Path(self.base_log_folder)
+        self.delete_local_copy = validate_bool(self.delete_local_copy, "delete_local_logs")
         if not isinstance(self.conn_id, str) or not self.conn_id:
             raise CosValidationError("remote_log_conn_id", "must be a non-empty connection id")
-        self.uri("probe.log")  # the bucket must be there; refused now, not at the first upload
+        self.uri("probe.log")  # a folder the one cos:// parser refuses is refused now, not at an upload
 
     @classmethod
     def from_config(cls) -> CosRemoteLogIO:
@@ -302,7 +308,7 @@ class CosTaskHandler(FileTaskHandler):
             delete_local_copy=(
                 conf.getboolean("logging", "delete_local_logs", fallback=False)
                 if delete_local_copy is None
-                else bool(delete_local_copy)
+                else delete_local_copy
             ),
             conn_id=conn_id or conf.get("logging", "remote_log_conn_id", fallback="") or DEFAULT_CONN_ID,
         )

@@ -196,9 +196,22 @@ def test_bad_folder_is_refused_naming_the_option(remote_base: str, rule: str, ba
     assert rule in str(info.value)
 
 
-def test_empty_conn_id_is_refused(base: Path) -> None:
-    with pytest.raises(CosValidationError, match="remote_log_conn_id"):
-        CosRemoteLogIO(remote_base="cos://b-1250000000/x", base_log_folder=base, conn_id="")
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"conn_id": ""}, "remote_log_conn_id"),
+        ({"conn_id": 7}, "remote_log_conn_id"),
+        ({"delete_local_copy": "sometimes"}, "delete_local_logs"),
+        ({"base_log_folder": 3}, "base_log_folder"),
+        ({"remote_base": None}, "remote_base_log_folder"),
+    ],
+)
+def test_wrong_values_and_types_are_refused_naming_the_option(
+    base: Path, kwargs: dict[str, Any], field: str
+) -> None:
+    values = {"remote_base": "cos://b-1250000000/x", "base_log_folder": base, **kwargs}
+    with pytest.raises(CosValidationError, match=field):
+        CosRemoteLogIO(**values)
 
 
 def test_from_config_reads_the_logging_section(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
