@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.utils.log.file_task_handler import FileTaskHandler
 
-from cos_provider.client.errors import CosError, CosIntegrityError, CosServiceError, CosValidationError
+from cos_provider.client.errors import CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.uri import PREFIX, is_cos_url, parse_cos_url
 from cos_provider.client.validation import validate_bool
 
@@ -145,12 +145,9 @@ class CosRemoteLogIO:
             uri = self.uri(relative)
             data = local.read_bytes()
             self.write(data, uri)
-        except (CosError, OSError) as exc:
-            log.warning("Task log %s was not uploaded to COS; it stays on this machine: %s", path, exc)
-            return
-        except Exception as exc:  # the task's state must not depend on its log's upload
+        except Exception as exc:  # the task's state must not depend on where its log goes
             log.warning(
-                "Task log %s was not uploaded to COS (%s); it stays on this machine: %s",
+                "Task log %s was not uploaded to COS; it stays on this machine: %s: %s",
                 path,
                 type(exc).__name__,
                 exc,
