@@ -1,9 +1,10 @@
 """Deployment tests: Airflow components as real processes (see :mod:`tests.deployment.stack`).
 
-For a test of your own, either use :class:`~tests.deployment.stack.AirflowStack`
-as a context manager in a fixture (see ``test_task_logs.py`` for a module-scoped
-one), or the ``airflow_stack`` factory below, which starts a stack per test and
-saves its logs to ``test-artifacts/<name>/`` when the test fails::
+For a test of your own, use the ``airflow_stack`` factory below (``test_task_logs.py``
+does): it starts a stack per call, stops it after the test, and saves its logs to
+``test-artifacts/<name>/`` when the test fails. Or use
+:class:`~tests.deployment.stack.AirflowStack` as a context manager in a fixture of
+your own scope::
 
     def test_bundle(airflow_stack):
         stack = airflow_stack(name="bundle", components=["dag-processor", "api-server"], config={...})

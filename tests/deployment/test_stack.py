@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -133,13 +132,3 @@ def test_environment_is_isolated_and_configurable(tmp_path: Path, monkeypatch: p
 def test_bad_component_lists_are_refused(tmp_path: Path, components: list[str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AirflowStack(tmp_path, components=components)
-
-
-def test_the_factory_starts_a_partial_stack_and_stops_it(airflow_stack: Any) -> None:
-    """An api-server alone (what a UI test needs): healthy, and the REST API answers."""
-    stack = airflow_stack(name="api-server-only", components=["api-server"])
-    assert stack.health()["metadatabase"]["status"] == "healthy"
-    assert stack.api("GET", "dags").json()["total_entries"] == 0
-    leader = stack.components["api-server"].proc
-    stack.stop()
-    assert leader.poll() is not None

@@ -9,7 +9,7 @@ which it can then only have read from COS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
 from cos_provider.emulator.process import EmulatorProcess, start_emulator_process
 from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, connection_json
-from tests.deployment.conftest import phase_failed
 from tests.deployment.stack import AirflowStack
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +30,7 @@ PREFIX = "airflow/task-logs"
 MARKER = "cos-task-log-marker"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def emulator_process() -> Iterator[EmulatorProcess]:
     with start_emulator_process(
         ["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, "--bucket", f"{BUCKET}:{REGION}"],
@@ -40,46 +39,29 @@ def emulator_process() -> Iterator[EmulatorProcess]:
         yield emu
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cos_client(emulator_process: EmulatorProcess) -> Iterator[CosClient]:
     endpoint = Endpoint(region=REGION, scheme="http", connect_address=emulator_process.address)
     with CosClient(Credentials(SECRET_ID, SECRET_KEY), endpoint, app_id=APP_ID) as client:
         yield client
 
 
-@pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, emulator_process: EmulatorProcess
-) -> Iterator[AirflowStack]:
-    """One deployment for the module: starting it is most of the time."""
-    config = {
-        "logging": {
-            "remote_logging": True,
-            "remote_base_log_folder": f"cos://{BUCKET}/{PREFIX}",
-            "remote_log_conn_id": "cos_logs",
-            "logging_config_class": "cos_provider.log.logging_config.LOGGING_CONFIG",
-            "delete_local_logs": True,
-        }
-    }
-    env = {"AIRFLOW_CONN_COS_LOGS": connection_json(emulator_process.address)}
-    airflow = AirflowStack(
-        tmp_path_factory.mktemp("deployment") / "home",
+def start_stack(airflow_stack: Callable[..., AirflowStack], emulator: EmulatorProcess) -> AirflowStack:
+    return airflow_stack(
+        dag_files=(DAG_FILE,),
         name="task-logs-in-cos",
         components=["scheduler", "dag-processor", "api-server"],  # no deferrable task: no triggerer
-        config=config,
-        env=env,
+        config={
+            "logging": {
+                "remote_logging": True,
+                "remote_base_log_folder": f"cos://{BUCKET}/{PREFIX}",
+                "remote_log_conn_id": "cos_logs",
+                "logging_config_class": "cos_provider.log.logging_config.LOGGING_CONFIG",
+                "delete_local_logs": True,
+            }
+        },
+        env={"AIRFLOW_CONN_COS_LOGS": connection_json(emulator.address)},
     )
-    airflow.add_dag_file(DAG_FILE)
-    with airflow:
-        yield airflow
-
-
-@pytest.fixture
-def deployment(stack: AirflowStack, request: pytest.FixtureRequest) -> Iterator[AirflowStack]:
-    """The module's stack; a failed test saves its logs to test-artifacts/."""
-    yield stack
-    if phase_failed(request):
-        stack.collect_artifacts()
 
 
 def local_log(stack: AirflowStack, run_id: str) -> Path:
@@ -97,11 +79,18 @@ def log_objects(client: CosClient) -> dict[str, Any]:
     return {o.key: o for o in client.iter_objects(BUCKET, prefix=PREFIX + "/")}
 
 
-def test_task_log_goes_to_cos_and_the_api_reads_it_back(
-    deployment: AirflowStack, cos_client: CosClient
+def test_task_logs_in_cos_in_a_real_deployment(
+    airflow_stack: Callable[..., AirflowStack], emulator_process: EmulatorProcess, cos_client: CosClient
 ) -> None:
-    stack = deployment
+    """One deployment for both halves: starting it is most of the time."""
+    stack = start_stack(airflow_stack, emulator_process)
     stack.wait_for_dag(DAG_ID)
+    the_log_goes_to_cos_and_the_api_reads_it_back(stack, cos_client)
+    emulator_process.stop()  # COS goes away
+    an_unreachable_cos_does_not_fail_the_task(stack)
+
+
+def the_log_goes_to_cos_and_the_api_reads_it_back(stack: AirflowStack, cos_client: CosClient) -> None:
     run_id = stack.trigger_dag(DAG_ID)
     assert stack.wait_for_run(DAG_ID, run_id, timeout=90) == "success"
 
@@ -124,12 +113,7 @@ def test_task_log_goes_to_cos_and_the_api_reads_it_back(
     no_secret_in(stack, text, served)
 
 
-def test_an_unreachable_cos_does_not_fail_the_task(
-    deployment: AirflowStack, emulator_process: EmulatorProcess
-) -> None:
-    stack = deployment
-    stack.wait_for_dag(DAG_ID)
-    emulator_process.stop()  # COS goes away (the last test of the module to need it)
+def an_unreachable_cos_does_not_fail_the_task(stack: AirflowStack) -> None:
     run_id = stack.trigger_dag(DAG_ID)
     assert stack.wait_for_run(DAG_ID, run_id, timeout=90) == "success"
     assert stack.task_instances(DAG_ID, run_id)["say"]["state"] == "success"
