@@ -9,6 +9,11 @@ the object's ``x-cos-hash-crc64ecma`` must equal the local file's CRC64, or
 the object is deleted and :class:`CosIntegrityError` raised. Any failure or
 cancel aborts the upload.
 
+Initiate goes through :func:`~cos_provider.client.copy.orphans.initiate`,
+as for copies: when an attempt's reply was lost and the retry created
+another upload, the uploads the lost attempts created are found and aborted
+once the upload ends, succeeded or failed.
+
 Resume uses the copies' witness (:mod:`~cos_provider.client.copy.resume`):
 part 10,000 of an upload holds the hash of the upload's identity (the
 destination, the size, the part size and the Initiate headers). A retried
@@ -32,7 +37,7 @@ from typing import IO, Any
 from cos_provider.client import limits
 from cos_provider.client import operations as ops
 from cos_provider.client.client import CosClient
-from cos_provider.client.copy import resume
+from cos_provider.client.copy import orphans, resume
 from cos_provider.client.copy.cancel import OpenUploads, reason
 from cos_provider.client.copy.cleanup import discard
 from cos_provider.client.copy.progress import LoggerLike, ProgressReporter
@@ -40,6 +45,7 @@ from cos_provider.client.copy.window import run_window
 from cos_provider.client.crc64 import crc64, crc64_combine
 from cos_provider.client.errors import CosIntegrityError, CosValidationError
 from cos_provider.client.etag import normalise_etag
+from cos_provider.client.models import Upload
 from cos_provider.client.operations import ObjectAttributes, ObjectRef
 from cos_provider.client.protocol import FileRange
 
@@ -216,10 +222,13 @@ class Uploader:
         return resume.witness_body(ident)
 
     def _find_resumable(
-        self, dest: ObjectRef, witness: bytes, ranges: list[tuple[int, FileRange]]
+        self,
+        dest: ObjectRef,
+        witness: bytes,
+        ranges: list[tuple[int, FileRange]],
+        listed: list[Upload] | None,
     ) -> tuple[str, dict[int, tuple[str, int]]] | None:
         """An open upload of ours with this witness, and its parts equal to the local bytes (number -> etag, crc)."""
-        listed = resume.open_uploads(self.client, dest, logger=self.log)
         if not listed:
             return None
         expected = resume.witness_etag(witness)
@@ -260,18 +269,27 @@ class Uploader:
         witness = self._identity(
             dest, size, part, {**headers, **ops.forbid_overwrite_header(not options.overwrite)}
         )
-        point = self._find_resumable(dest, witness, ranges) if options.resume else None
+        # The listing is also what the orphan rule spares: whatever was open before Initiate is not ours.
+        listed = resume.open_uploads(self.client, dest, logger=self.log) if options.resume else None
+        point = self._find_resumable(dest, witness, ranges, listed)
+        window: orphans.OrphanWindow | None = None
         if point is not None:
             upload_id, kept = point
             self.log.info(
                 "Resuming upload %s of %s: %d of %d parts kept", upload_id, dest.uri(), len(kept), len(ranges)
             )
         else:
-            upload_id = self.client.execute(
-                ops.initiate_multipart_upload(
-                    dest, options.attributes, forbid_overwrite=not options.overwrite
-                )
-            ).upload_id
+            # One attempt at a time, so the uploads of attempts whose reply was lost are found and aborted.
+            initiated = orphans.initiate(
+                self.client,
+                self.uploads,
+                dest,
+                options.attributes,
+                [u.upload_id for u in listed or ()],
+                log=self.log,
+                forbid_overwrite=not options.overwrite,
+            )
+            upload_id, window = initiated.upload_id, initiated.window
             kept = {}
         self.uploads.add(upload_id, dest)
         try:
@@ -333,7 +351,11 @@ class Uploader:
             self.uploads.forget(upload_id)
         except BaseException as exc:
             self.uploads.abort(dest, upload_id, reason(exc), failure=exc)
+            orphans.sweep_after_failure(window, self.client, dest, self.uploads, exc, log=self.log)
             raise
+        if window is not None:
+            # A timed-out Initiate's upload may appear after Complete: look until it does, or give up (logged).
+            window.sweep(self.client, dest, self.uploads, log=self.log, wait=True)
         self._verify(dest, result.crc64, combined, result.version_id, result.etag)
         progress.finish()
         return UploadResult(
