@@ -43,6 +43,7 @@ from cos_provider.client.copy.cleanup import discard
 from cos_provider.client.copy.progress import LoggerLike, ProgressReporter
 from cos_provider.client.copy.window import run_window
 from cos_provider.client.crc64 import crc64, crc64_combine
+from cos_provider.client.encryption import CustomerKey, require_https
 from cos_provider.client.errors import CosIntegrityError, CosValidationError
 from cos_provider.client.etag import normalise_etag
 from cos_provider.client.models import Upload
@@ -67,6 +68,8 @@ class UploadOptions:
     resume: bool = True
     overwrite: bool = True
     attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
+    customer_key: CustomerKey | None = None
+    """SSE-C: sent on the PUT, or on Initiate and every part (COS wants it on each); HTTPS only."""
 
     def validate(self) -> None:
         if self.multipart_threshold < 0 or self.multipart_threshold > limits.MAX_PUT_SIZE:
@@ -170,6 +173,8 @@ class Uploader:
     ) -> UploadResult:
         options = options or UploadOptions()
         options.validate()
+        if options.customer_key is not None:
+            require_https(self.client.endpoint, "sse_customer_key")
         start, size = source_size(source)
         started = time.monotonic()
         self.uploads.check()
@@ -191,7 +196,13 @@ class Uploader:
         body = FileRange(source, start, size)
         local_crc, _ = range_digests(body)
         put = self.client.execute(
-            ops.put_object(dest, body, options.attributes, forbid_overwrite=not options.overwrite)
+            ops.put_object(
+                dest,
+                body,
+                options.attributes,
+                forbid_overwrite=not options.overwrite,
+                customer_key=options.customer_key,
+            )
         )
         self._verify(dest, put.crc64, local_crc, put.version_id, put.etag)
         return UploadResult(
@@ -210,7 +221,9 @@ class Uploader:
 
     # ------------------------------------------------------------ multipart
 
-    def _identity(self, dest: ObjectRef, size: int, part: int, headers: Mapping[str, str]) -> bytes:
+    def _identity(
+        self, dest: ObjectRef, size: int, part: int, headers: Mapping[str, str], key: CustomerKey | None
+    ) -> bytes:
         ident = {
             "v": 1,
             "kind": "upload",
@@ -218,6 +231,8 @@ class Uploader:
             "size": size,
             "part_size": part,
             "initiate_headers": {k.lower(): v for k, v in sorted(headers.items())},
+            # Only the key's MD5: an upload under another key is not resumed, and the witness holds no secret.
+            "sse_customer_key_md5": key.md5 if key is not None else None,
         }
         return resume.witness_body(ident)
 
@@ -266,8 +281,9 @@ class Uploader:
         part = part_size_for(size, options.part_size)
         ranges = plan_ranges(source, start, size, part)
         headers = options.attributes.headers()
+        key = options.customer_key
         witness = self._identity(
-            dest, size, part, {**headers, **ops.forbid_overwrite_header(not options.overwrite)}
+            dest, size, part, {**headers, **ops.forbid_overwrite_header(not options.overwrite)}, key
         )
         # The listing is also what the orphan rule spares: whatever was open before Initiate is not ours.
         listed = resume.open_uploads(self.client, dest, logger=self.log) if options.resume else None
@@ -288,13 +304,21 @@ class Uploader:
                 [u.upload_id for u in listed or ()],
                 log=self.log,
                 forbid_overwrite=not options.overwrite,
+                customer_key=key,
             )
             upload_id, window = initiated.upload_id, initiated.window
             kept = {}
         self.uploads.add(upload_id, dest)
         try:
             if point is None and options.resume:
-                resume.write_witness(self.client, dest, upload_id, witness, logger=self.log)
+                resume.write_witness(
+                    self.client,
+                    dest,
+                    upload_id,
+                    witness,
+                    logger=self.log,
+                    headers=key.headers() if key is not None else None,
+                )
             done: dict[int, tuple[str, int]] = dict(kept)
             reused_bytes = sum(body.length for n, body in ranges if n in kept)
             progress = ProgressReporter(
@@ -310,7 +334,7 @@ class Uploader:
             def work(item: tuple[int, FileRange]) -> tuple[str, int]:
                 number, body = item
                 local_crc, _ = range_digests(body)
-                answer = self.client.execute(ops.upload_part(dest, upload_id, number, body))
+                answer = self.client.execute(ops.upload_part(dest, upload_id, number, body, customer_key=key))
                 if answer.crc64 is not None and answer.crc64 != local_crc:
                     raise CosIntegrityError(
                         f"Upload to {dest.uri()}: part {number} has CRC64 {answer.crc64} at COS, "
@@ -378,14 +402,19 @@ class Uploader:
         attributes: ObjectAttributes | None = None,
         *,
         overwrite: bool = True,
+        customer_key: CustomerKey | None = None,
     ) -> UploadResult:
         """One PUT of ``data``; its CRC64 is checked against the answer's."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise CosValidationError("data", f"must be bytes, got {type(data).__name__}")
         data = bytes(data)
+        if customer_key is not None:
+            require_https(self.client.endpoint, "sse_customer_key")
         started = time.monotonic()
         local_crc = crc64(data)
-        put = self.client.execute(ops.put_object(dest, data, attributes, forbid_overwrite=not overwrite))
+        put = self.client.execute(
+            ops.put_object(dest, data, attributes, forbid_overwrite=not overwrite, customer_key=customer_key)
+        )
         self._verify(dest, put.crc64, local_crc, put.version_id, put.etag)
         return UploadResult(
             dest.uri(), len(data), local_crc, put.etag, put.version_id, 1, 0, time.monotonic() - started
