@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -157,11 +157,18 @@ class Uploader:
     """Uploads local files through one :class:`CosClient`; :meth:`cancel` stops them (``on_kill``)."""
 
     def __init__(
-        self, client: CosClient, *, logger: LoggerLike = log, progress_interval: float = 10.0
+        self,
+        client: CosClient,
+        *,
+        logger: LoggerLike = log,
+        progress_interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.log = logger
         self.progress_interval = progress_interval
+        self.clock = clock
+        """What the progress lines measure MB/s and ETA by (a fake one in tests)."""
         self.uploads = OpenUploads(client, logger)
         self._lock = threading.Lock()
 
@@ -327,6 +334,7 @@ class Uploader:
                 label=f"Upload to {dest.uri()}",
                 log=self.log,
                 interval=self.progress_interval,
+                clock=self.clock,
                 reused_parts=len(kept),
                 reused_bytes=reused_bytes,
             )
