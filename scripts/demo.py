@@ -36,6 +36,7 @@ DAGS = ROOT / "dags_examples"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from cos_provider.client import operations as ops  # noqa: E402
 from cos_provider.client.client import CosClient  # noqa: E402
 from cos_provider.client.crc64 import crc64  # noqa: E402
 from cos_provider.client.credentials import Credentials  # noqa: E402
@@ -264,7 +265,10 @@ def verify_data_plane(address: str, rows: list[dict[str, Any]]) -> list[tuple[st
         bucket, key = copy_uri.removeprefix("cos://").split("/", 1)
         with client_for(address, bucket) as c:
             remote = c.head_object(bucket, key, region=BUCKETS[bucket][0]).crc64
+            tags = dict(c.execute(ops.get_object_tagging(c.ref(bucket, key, region=BUCKETS[bucket][0]))))
         check(f"copy {copy_uri} crc64 {remote}", remote == local, "not the local file's CRC64")
+        # The upload tagged it stage=landing, the copy kept that, the re-tag replaced it.
+        check(f"copy re-tagged {tags}", tags.get("stage") == "curated", "still the upload's tags")
         (downloaded,) = results["download"]["files"]
         on_disk = file_crc64(downloaded["path"])
         check(

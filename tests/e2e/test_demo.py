@@ -37,12 +37,15 @@ def test_demo_runs_every_example_dag_and_leaves_nothing_behind(tmp_path):
     # The data plane: local file, upload, copy and downloaded file checked against one CRC64; the deleted key gone.
     plane = out.split("data plane check", 1)[1].split("destination", 1)[0]
     checked = re.findall(
-        r"^(local file|uploaded|copy|downloaded file|deleted|cos://)\S*.*\s(yes|NO.*)$", plane, flags=re.M
+        r"^(local file|uploaded|copy re-tagged|copy|downloaded file|deleted|cos://)\S*.*\s(yes|NO.*)$",
+        plane,
+        flags=re.M,
     )
     assert [what for what, _ in checked] == [
         "local file",
         "uploaded",
         "copy",
+        "copy re-tagged",
         "downloaded file",
         "deleted",
         "cos://",
