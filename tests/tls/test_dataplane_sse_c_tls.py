@@ -140,3 +140,35 @@ def test_operators_take_the_key_and_keep_it_out_of_xcom_and_templates(
     assert xcoms[2]["files"][0]["verified"] is True
     shown = repr(xcoms) + caplog.text + repr(up.__dict__) + repr(down.__dict__)
     assert KEY_A not in shown
+
+
+def test_a_retried_sse_c_upload_resumes_only_under_the_same_key(
+    cos: Any, cos_connection: str, data: tuple[Any, bytes]
+) -> None:
+    """A try whose upload stays open (here: part 3 fails and so does the abort, as after a kill) is
+    resumed by a retry with the same key; the witness holds the key's MD5, so another key starts afresh."""
+    from cos_provider.emulator import FaultRule
+
+    path, body = data
+    hook = CosHook()
+    options = {"multipart_threshold": MiB, "part_size": MiB}
+    cos.add_fault(FaultRule.always("UploadPart", "internal_error", part_number=3))
+    cos.add_fault(FaultRule.always("AbortMultipartUpload", "internal_error"))
+    try:
+        with pytest.raises(CosServiceError):
+            hook.upload_file(path, "r.bin", DST_BUCKET, sse_customer_key=KEY_A, **options)
+    finally:
+        cos.clear_faults()
+    assert cos.live_uploads() == 1
+    with cos.store.lock:
+        (left,) = cos.store.bucket(DST_BUCKET).uploads.values()
+        uploaded = sorted(n for n in left.parts if n < limits.MAX_PARTS)  # without the witness
+    assert 3 not in uploaded and {1, 2} <= set(uploaded)
+    other = hook.upload_file(path, "r.bin", DST_BUCKET, sse_customer_key=KEY_B, **options)
+    assert other.resumed_parts == 0
+    assert cos.live_uploads() == 1  # the key-A upload is not this upload's to use
+    same = hook.upload_file(path, "r.bin", DST_BUCKET, sse_customer_key=KEY_A, **options)
+    assert (same.resumed_parts, same.parts) == (len(uploaded), 4)
+    assert cos.live_uploads() == 0
+    assert cos.head(DST_BUCKET, "r.bin")["sse_c_md5"] == KEY_A_MD5
+    assert cos.get_object_bytes(DST_BUCKET, "r.bin") == body
