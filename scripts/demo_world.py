@@ -19,6 +19,7 @@ DAG_ORDER = (
     "example_cos_daily_export_archive",
     "example_cos_mapped_multipart_copy",
     "example_cos_asset_consumer",
+    "example_cos_data_plane",
 )
 GiB = 1024**3
 
@@ -34,6 +35,7 @@ BUCKETS: dict[str, tuple[str, bool]] = {
     bucket("staging"): (REGION, False),
     bucket("media"): (REGION, False),
     bucket("media-backup"): (ARCHIVE_REGION, False),
+    bucket("ingest"): (REGION, False),
 }
 
 SEEDS: list[dict[str, Any]] = [

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cos_provider.client.download import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE
+from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.selection import Selection
 from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator
@@ -35,8 +36,13 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
     prefix; a single ``key`` to its base name, or to ``filename``). Each file
     is CRC64-verified before it is put in place. XCom:
     ``{"count", "files": [{"uri", "path", "size", "crc64", ...}]}``.
+
+    ``sse_customer_key``: the SSE-C key of the objects (HTTPS only), sent on
+    every HEAD and ranged GET. Not templated; masked in logs; defaults to the
+    connection's ``sse_customer_key`` extra.
     """
 
+    sse_customer_key: CustomerKey | None  # set by keep_secrets, never templated
     template_fields: Sequence[str] = (
         "bucket",
         "key",
@@ -61,6 +67,7 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
         version_id: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         part_size: int = DEFAULT_PART_SIZE,
+        sse_customer_key: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -73,6 +80,7 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
         self.version_id = version_id
         self.concurrency = concurrency
         self.part_size = part_size
+        self.keep_secrets(locals(), ("sse_customer_key",))
 
     @property
     def pool_size(self) -> int | None:
@@ -117,6 +125,7 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
                 version_id=self.version_id,
                 concurrency=self.concurrency,
                 part_size=self.part_size,
+                sse_customer_key=self.sse_customer_key,
             )
             files.append(result.to_dict())
         self.log.info("Downloaded %d object(s) into %s", len(files), self.local_folder)

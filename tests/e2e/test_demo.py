@@ -30,8 +30,27 @@ def test_demo_runs_every_example_dag_and_leaves_nothing_behind(tmp_path):
         "example_cos_daily_export_archive",
         "example_cos_mapped_multipart_copy",
         "example_cos_asset_consumer",
+        "example_cos_data_plane",
     ):
         assert f"airflow dags test {dag_id} -> exit 0" in out
     assert not re.search(r"^example_\S+ / \S+\s+(?!success)\w+", out, flags=re.M)
+    # The data plane: local file, upload, copy and downloaded file checked against one CRC64; the deleted key gone.
+    plane = out.split("data plane check", 1)[1].split("destination", 1)[0]
+    checked = re.findall(
+        r"^(local file|uploaded|copy re-tagged|copy|downloaded file|deleted|cos://)\S*.*\s(yes|NO.*)$",
+        plane,
+        flags=re.M,
+    )
+    assert [what for what, _ in checked] == [
+        "local file",
+        "uploaded",
+        "copy",
+        "copy re-tagged",
+        "downloaded file",
+        "deleted",
+        "cos://",
+    ]
+    assert {verdict for _, verdict in checked} == {"yes"}
+    assert len(set(re.findall(r"crc64 (\d+)", plane))) == 1
     pid = int(re.search(r"emulator ready at \S+ \(pid (\d+)\)", out).group(1))
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
