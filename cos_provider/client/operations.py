@@ -343,7 +343,13 @@ def initiate_multipart_upload(
     headers.update(keys.dest_headers())
     return Call(
         CosRequest(
-            "InitiateMultipartUpload", "POST", dest.bucket, dest.key, params={"uploads": ""}, headers=headers
+            "InitiateMultipartUpload",
+            "POST",
+            dest.bucket,
+            dest.key,
+            params={"uploads": ""},
+            headers=headers,
+            region=dest.region,
         ),
         lambda r: xmlcodec.parse_initiate_result(r.body),
     )

@@ -34,6 +34,7 @@ def entry_points(path: str, folder: str) -> dict[str, Callable[[], Any]]:
         "write_json": lambda: hook().write_json({}, "k", DST_BUCKET, sse_customer_key=KEY_A),
         "download_file": lambda: hook().download_file("k", f"{folder}/k", DST_BUCKET, sse_customer_key=KEY_A),
         "read_text": lambda: hook().read_text("k", DST_BUCKET, sse_customer_key=KEY_A),
+        "head_object": lambda: hook().head_object("k", DST_BUCKET, sse_customer_key=KEY_A),
         "LocalFilesystemToCosOperator": lambda: LocalFilesystemToCosOperator(
             task_id="u", source=path, dest_bucket=DST_BUCKET, dest_key="k", sse_customer_key=KEY_A
         ).execute({}),
@@ -76,6 +77,9 @@ def test_the_connections_key_is_used_by_default(
     path.write_bytes(b"z")
     with pytest.raises(CosValidationError) as err:
         CosHook().upload_file(str(path), "k", DST_BUCKET)
+    assert err.value.field == "sse_customer_key"
+    with pytest.raises(CosValidationError) as err:
+        CosHook().head_object("k", DST_BUCKET)
     assert err.value.field == "sse_customer_key"
     assert cos.counters()["requests"] == {}
 
