@@ -140,6 +140,7 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],
         "triggers": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.triggers.cos"]}],
+        "filesystems": ["cos_provider.fs.cos"],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [
