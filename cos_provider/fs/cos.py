@@ -25,7 +25,6 @@ from cos_provider.fs.filesystem import CosFileSystem
 schemes = ["cos"]
 
 
-
 def register() -> None:
     """Tell fsspec and universal-pathlib that ``cos://`` is :class:`CosFileSystem` / ``CosPath``."""
     fsspec.register_implementation("cos", CosFileSystem, clobber=True)

@@ -45,6 +45,9 @@ PARTS_PER_SIZE = 1000
 class CosFile(AbstractBufferedFile):  # type: ignore[misc]
     """A ``cos://`` object opened ``rb``, ``wb`` or ``xb`` (see the module)."""
 
+    buffer: io.BytesIO
+    closed: bool
+
     def __init__(
         self,
         fs: Any,
@@ -58,7 +61,9 @@ class CosFile(AbstractBufferedFile):  # type: ignore[misc]
         **attributes: Any,
     ) -> None:
         if mode not in ("rb", "wb", "xb"):
-            raise CosValidationError("mode", f"must be 'rb', 'wb' or 'xb' (COS objects are not appended), got {mode!r}")
+            raise CosValidationError(
+                "mode", f"must be 'rb', 'wb' or 'xb' (COS objects are not appended), got {mode!r}"
+            )
         self.ref = fs._ref(path, version_id)
         self.upload_id: str | None = None
         self.parts: list[tuple[int, str]] = []
@@ -66,7 +71,9 @@ class CosFile(AbstractBufferedFile):  # type: ignore[misc]
         self._verified_to = 0
         if mode == "rb":
             if attributes:
-                raise CosValidationError(", ".join(sorted(attributes)), "is not an option of a file opened for reading")
+                raise CosValidationError(
+                    ", ".join(sorted(attributes)), "is not an option of a file opened for reading"
+                )
             with os_errors(path):
                 self.head = fs.hook.conn.execute(ops.head_object(self.ref))
             self.details = info_dict(path, self.head)
@@ -188,6 +195,8 @@ class CosFile(AbstractBufferedFile):  # type: ignore[misc]
         if number >= limits.MAX_PARTS:
             raise CosValidationError("block_size", f"the stream needs more than {limits.MAX_PARTS - 1} parts")
         local = crc64(body)
+        if self.upload_id is None:  # pragma: no cover - _send starts the upload first
+            raise RuntimeError("no multipart upload to add a part to")
         with os_errors(self.path):
             answer = self.client.execute(ops.upload_part(self.ref, self.upload_id, number, body))
         if answer.crc64 is not None and answer.crc64 != local:
@@ -258,4 +267,3 @@ class CosFile(AbstractBufferedFile):  # type: ignore[misc]
         except BaseException:
             self.closed = True
             raise
-

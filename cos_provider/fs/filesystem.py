@@ -38,8 +38,8 @@ from cos_provider.client import limits
 from cos_provider.client import operations as ops
 from cos_provider.client.delete import delete_keys
 from cos_provider.client.download import read_object
-from cos_provider.client.etag import unquote_etag
 from cos_provider.client.errors import CosIntegrityError, CosServiceError, CosValidationError
+from cos_provider.client.etag import unquote_etag
 from cos_provider.client.models import ObjectInfo
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.uri import is_cos_url
@@ -88,7 +88,7 @@ def _directory(name: str) -> dict[str, Any]:
     return {"name": name, "size": 0, "type": "directory"}
 
 
-class CosFileSystem(AbstractFileSystem):
+class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
     """fsspec filesystem for ``cos://`` over :class:`~cos_provider.hooks.cos.CosHook`.
 
     :param conn_id: The Airflow connection (``None``: ``cos_default``, so the
@@ -112,9 +112,10 @@ class CosFileSystem(AbstractFileSystem):
             )
         if conn_id is not None and not isinstance(conn_id, str):
             raise CosValidationError("conn_id", f"must be a string, got {type(conn_id).__name__}")
-        if block_size is not None:
-            if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-                raise CosValidationError("block_size", f"must be a positive integer, got {block_size!r}")
+        if block_size is not None and (
+            isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1
+        ):
+            raise CosValidationError("block_size", f"must be a positive integer, got {block_size!r}")
         super().__init__(conn_id=conn_id, block_size=block_size, **options)
         self.conn_id = conn_id
         self.blocksize = block_size or self.DEFAULT_BLOCK_SIZE
@@ -151,7 +152,8 @@ class CosFileSystem(AbstractFileSystem):
         bucket, key = self.split_path(path)
         if not bucket or not key:
             raise CosValidationError(field, f"{path!r} must name an object: <bucket>/<key>")
-        return self.hook.object_ref(f"cos://{bucket}/{key}", version_id=version_id, key_field=field)
+        ref: ObjectRef = self.hook.object_ref(f"cos://{bucket}/{key}", version_id=version_id, key_field=field)
+        return ref
 
     @staticmethod
     def _url(ref: ObjectRef) -> str:
@@ -337,7 +339,9 @@ class CosFileSystem(AbstractFileSystem):
         with os_errors(path):
             self.hook.write_bytes(b"", self._url(ref), **kwargs)
 
-    def put_file(self, lpath: str, rpath: str, callback: Any = None, mode: str = "overwrite", **kwargs: Any) -> None:
+    def put_file(
+        self, lpath: str, rpath: str, callback: Any = None, mode: str = "overwrite", **kwargs: Any
+    ) -> None:
         """A local file up through the data plane: streamed from disk, multipart when large, CRC64-checked."""
         if os.path.isdir(lpath):
             return  # a directory of a recursive put: prefixes need no object
@@ -350,7 +354,9 @@ class CosFileSystem(AbstractFileSystem):
         if callback is not None:
             callback.relative_update(size)
 
-    def get_file(self, rpath: str, lpath: str, callback: Any = None, outfile: Any = None, **kwargs: Any) -> None:
+    def get_file(
+        self, rpath: str, lpath: str, callback: Any = None, outfile: Any = None, **kwargs: Any
+    ) -> None:
         """An object down through the data plane: parallel pinned ranges, CRC64-checked, atomic rename."""
         if outfile is not None:
             return super().get_file(rpath, lpath, callback=callback, outfile=outfile, **kwargs)  # type: ignore[no-any-return]
@@ -378,7 +384,9 @@ class CosFileSystem(AbstractFileSystem):
     ) -> None:
         """Copy, verify, then delete each source only if it is still what was copied."""
         if recursive or self.isdir(path1):
-            sources = [p for p in self.expand_path(path1, recursive=True, maxdepth=maxdepth) if self.isfile(p)]
+            sources = [
+                p for p in self.expand_path(path1, recursive=True, maxdepth=maxdepth) if self.isfile(p)
+            ]
             if not sources:
                 raise FileNotFoundError(errno.ENOENT, "nothing to move", path1)
             base, target = self._strip_protocol(path1), self._strip_protocol(path2)
@@ -438,7 +446,9 @@ class CosFileSystem(AbstractFileSystem):
         for name in self.expand_path(path):
             bucket, key = self.split_path(name)
             if not key:
-                raise CosValidationError("path", f"{name!r} is a bucket; the filesystem never deletes buckets")
+                raise CosValidationError(
+                    "path", f"{name!r} is a bucket; the filesystem never deletes buckets"
+                )
             kind = self.info(name)["type"]  # a miss raises FileNotFoundError
             if kind == "directory" and not recursive:
                 raise IsADirectoryError(errno.EISDIR, "a directory: pass recursive=True", name)

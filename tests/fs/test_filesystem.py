@@ -46,6 +46,7 @@ def test_airflow_and_fsspec_find_the_filesystem(cos_connection: str) -> None:
 
 def test_the_distribution_declares_the_entry_points() -> None:
     import importlib
+
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -135,7 +136,7 @@ def test_streamed_read_is_ranged_pinned_and_crc64_verified(cos: Any, cos_connect
     seeded = cos.seed_synthetic(SRC_BUCKET, "stream/big.bin", size=5 * MiB + 7)
     fs = CosFileSystem(cos_connection)
     got = []
-    with fs.open(f"src/stream/big.bin", "rb", block_size=MiB, cache_type="none") as f:
+    with fs.open("src/stream/big.bin", "rb", block_size=MiB, cache_type="none") as f:
         assert f.size == seeded["size"]
         while chunk := f.read(MiB):
             got.append(chunk)
@@ -146,7 +147,9 @@ def test_streamed_read_is_ranged_pinned_and_crc64_verified(cos: Any, cos_connect
 
     with fs.open("src/stream/big.bin", "rb", block_size=MiB) as f:  # random access
         f.seek(3 * MiB + 1)
-        assert f.read(10) == cos.get_object_bytes(SRC_BUCKET, "stream/big.bin", start=3 * MiB + 1, end=3 * MiB + 11)
+        assert f.read(10) == cos.get_object_bytes(
+            SRC_BUCKET, "stream/big.bin", start=3 * MiB + 1, end=3 * MiB + 11
+        )
     assert fs.cat_file("src/stream/big.bin", start=-7) == cos.get_object_bytes(
         SRC_BUCKET, "stream/big.bin", start=5 * MiB
     )
@@ -195,7 +198,7 @@ def test_write_attributes_and_exclusive_create(cos: Any, cos_connection: str) ->
         f.write(b"a,b\n")
     head = cos.head(SRC_BUCKET, "attr.csv")
     assert head["content_type"] == "text/csv" and head["metadata"] == {"run": "1"}
-    with pytest.raises(Exception, match="(?i)exist"), fs.open("src/attr.csv", "xb") as f:
+    with pytest.raises(Exception, match=r"(?i)exist"), fs.open("src/attr.csv", "xb") as f:
         f.write(b"other")
     assert cos.get_object_bytes(SRC_BUCKET, "attr.csv") == b"a,b\n"
 
@@ -206,16 +209,20 @@ def test_exception_inside_with_aborts_the_upload(cos: Any, path: Any) -> None:
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), p.open("wb", buffering=MiB) as f:
-        f.write(os.urandom(3 * MiB))
-        assert cos.live_uploads() == 1
-        raise Boom
+    def fail_midway(target: Any, size: int) -> None:
+        with target.open("wb", buffering=MiB) as f:
+            f.write(os.urandom(size))
+            if size > MiB:
+                assert cos.live_uploads() == 1  # the parts are up, the upload open
+            raise Boom
+
+    with pytest.raises(Boom):
+        fail_midway(p, 3 * MiB)
     assert cos.head(SRC_BUCKET, "up/broken.bin") is None
     assert cos.live_uploads() == 0 and ops(cos)["AbortMultipartUpload"] == 1
 
-    with pytest.raises(Boom), path("src/up/small.bin").open("wb") as f:
-        f.write(b"half")
-        raise Boom
+    with pytest.raises(Boom):
+        fail_midway(path("src/up/small.bin"), 4)
     assert cos.head(SRC_BUCKET, "up/small.bin") is None  # never PUT
 
 
@@ -238,7 +245,10 @@ def test_a_dropped_or_discarded_file_leaves_no_upload(cos: Any, cos_connection: 
 
 def test_a_part_corrupted_at_cos_fails_and_aborts(cos: Any, path: Any) -> None:
     cos.add_fault(FaultRule(operation="UploadPart", kind="corrupt", times=1))
-    with pytest.raises(CosIntegrityError, match="part 1"), path("src/up/bad.bin").open("wb", buffering=MiB) as f:
+    with (
+        pytest.raises(CosIntegrityError, match="part 1"),
+        path("src/up/bad.bin").open("wb", buffering=MiB) as f,
+    ):
         f.write(os.urandom(2 * MiB))
     assert cos.live_uploads() == 0 and cos.head(SRC_BUCKET, "up/bad.bin") is None
 
@@ -349,14 +359,15 @@ def test_move_is_copy_verify_delete(cos: Any, path: Any, tree: None) -> None:
     assert cos.head(SRC_BUCKET, "mv/big.bin") is None
     assert cos.head(DST_BUCKET, "mv/big.bin")["crc64"] == crc
     path("src/t/sub").move(path("dst/moved"), recursive=True)
-    assert sorted(CosFileSystem("cos_default").find("dst/moved")) == ["dst/moved/c.txt", "dst/moved/deep/d.txt"]
+    assert sorted(CosFileSystem("cos_default").find("dst/moved")) == [
+        "dst/moved/c.txt",
+        "dst/moved/deep/d.txt",
+    ]
     assert CosFileSystem("cos_default").find("src/t/sub") == []
     assert "GetObject" not in ops(cos)
 
 
-def test_local_to_cos_and_back_stream_through_the_data_plane(
-    cos: Any, path: Any, tmp_path: Path
-) -> None:
+def test_local_to_cos_and_back_stream_through_the_data_plane(cos: Any, path: Any, tmp_path: Path) -> None:
     from airflow.sdk import ObjectStoragePath
 
     data = os.urandom(3 * MiB + 3)
