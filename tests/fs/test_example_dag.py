@@ -25,7 +25,7 @@ def test_example_objectstorage_dag(airflow_db: None, cos: Any, monkeypatch: pyte
         cos.create_bucket(world.bucket(name), region=region, versioning=versioned)
     (manifest,) = [s for s in world.SEEDS if s["key"] == f"incoming/{D}/manifest.json"]
     cos.put_object(manifest["bucket"], manifest["key"], manifest["body"])
-    cos.put_object(world.bucket("warehouse"), f"daily/{D}/parts/p0.csv", b"id\n")
+    cos.put_object(world.bucket("staging"), f"incoming/{D}-late/part.csv", b"id\n")
     extra = {"region": world.REGION, "app_id": world.APP_ID, "connect_address": cos.address}
     monkeypatch.setenv(
         "AIRFLOW_CONN_COS_DEFAULT",
@@ -35,9 +35,13 @@ def test_example_objectstorage_dag(airflow_db: None, cos: Any, monkeypatch: pyte
         "example_cos_objectstorage", logical_date=datetime.fromisoformat(D).replace(tzinfo=timezone.utc)
     )
     assert set(task_states(run).values()) == {"success"}, task_states(run)
-    assert xcom(run, "publish_to_warehouse") == ["manifest.json", "parts/"]
-    copied = cos.head(world.bucket("warehouse"), f"daily/{D}/manifest.json")
-    assert int(copied["crc64"]) == crc64(manifest["body"])
+    result = xcom(run, "publish_to_warehouse")
+    assert result["listing"] == [f"{D}-late/", f"{D}/"]  # prefixes as directories
+    assert result["day"] == ["manifest.json", "summary.txt"]
+    assert result["source_uri"] == f"cos://{manifest['bucket']}/{manifest['key']}"
+    assert result["dest_uri"] == f"cos://{world.bucket('warehouse')}/manifests/{D}/manifest.json"
+    copied = cos.head(world.bucket("warehouse"), f"manifests/{D}/manifest.json")
+    assert int(copied["crc64"]) == crc64(manifest["body"]) == int(result["crc64"])
     summary = cos.get_object_bytes(world.bucket("staging"), f"incoming/{D}/summary.txt")
     assert summary == b"3 files, 1200000000 rows\n"
     assert ops(cos)["CopyObject"] == 1
