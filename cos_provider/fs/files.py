@@ -85,11 +85,12 @@ class CosFile(AbstractBufferedFile):  # type: ignore[misc]
             raise CosValidationError(
                 "block_size", f"must be at least {limits.MIN_PART_SIZE} bytes to write (COS's smallest part)"
             )
-        from cos_provider.client import params
+        from cos_provider.client import params, validation
         from cos_provider.hooks.upload import check_upload_params
 
         check_upload_params(attributes)
-        self.overwrite = mode == "wb" and attributes.pop("overwrite", True) is not False
+        overwrite = validation.validate_bool(attributes.pop("overwrite", True), "overwrite")
+        self.overwrite = mode == "wb" and overwrite
         self.attributes = params.attributes(attributes)
         self.attributes.headers()  # every header checked before the first byte is sent
         super().__init__(fs, path, "wb", block_size, autocommit, cache_type, cache_options)
@@ -160,6 +161,7 @@ class CosFile(AbstractBufferedFile):  # type: ignore[misc]
             return self._send(final)
         except BaseException as exc:
             self._abort(exc)
+            self.closed = True  # a stream with a lost part cannot go on
             raise
 
     def _send(self, final: bool) -> bool:

@@ -384,9 +384,7 @@ class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
     ) -> None:
         """Copy, verify, then delete each source only if it is still what was copied."""
         if recursive or self.isdir(path1):
-            sources = [
-                p for p in self.expand_path(path1, recursive=True, maxdepth=maxdepth) if self.isfile(p)
-            ]
+            sources = self.find(path1, maxdepth=maxdepth)  # files only, from one listing
             if not sources:
                 raise FileNotFoundError(errno.ENOENT, "nothing to move", path1)
             base, target = self._strip_protocol(path1), self._strip_protocol(path2)

@@ -243,6 +243,20 @@ def test_a_dropped_or_discarded_file_leaves_no_upload(cos: Any, cos_connection: 
     assert cos.live_uploads() == 0
 
 
+def test_autocommit_false_completes_only_on_commit(cos: Any, cos_connection: str) -> None:
+    fs = CosFileSystem(cos_connection)
+    f = fs.open("src/up/later.bin", "wb", autocommit=False)
+    f.write(b"abc")
+    f.close()
+    assert cos.head(SRC_BUCKET, "up/later.bin") is None and cos.live_uploads() == 1
+    f.commit()
+    assert cos.get_object_bytes(SRC_BUCKET, "up/later.bin") == b"abc" and cos.live_uploads() == 0
+    empty = fs.open("src/up/empty.bin", "wb", autocommit=False)
+    empty.close()
+    empty.commit()
+    assert cos.head(SRC_BUCKET, "up/empty.bin")["size"] == 0
+
+
 def test_a_part_corrupted_at_cos_fails_and_aborts(cos: Any, path: Any) -> None:
     cos.add_fault(FaultRule(operation="UploadPart", kind="corrupt", times=1))
     with (
