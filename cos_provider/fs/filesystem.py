@@ -25,6 +25,7 @@ error as their cause.
 from __future__ import annotations
 
 import errno
+import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,6 +87,17 @@ def info_dict(name: str, info: ObjectInfo) -> dict[str, Any]:
 
 def _directory(name: str) -> dict[str, Any]:
     return {"name": name, "size": 0, "type": "directory"}
+
+
+class _TextWriter(io.TextIOWrapper):
+    """A text writer whose ``with`` block, left by an exception, aborts the object instead of completing it."""
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and not self.closed:
+            binary: Any = self.buffer
+            binary.__exit__(exc_type, exc, tb)  # CosFile: abort, and closed
+            return
+        super().__exit__(exc_type, exc, tb)
 
 
 class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
@@ -286,6 +298,28 @@ class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
         return {n: out[n] for n in names} if detail else names
 
     # ------------------------------------------------------------ reading and writing
+
+    def open(
+        self,
+        path: str,
+        mode: str = "rb",
+        block_size: int | None = None,
+        cache_options: dict[str, Any] | None = None,
+        compression: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """fsspec's ``open``, except that a text-mode writer left by an exception is aborted.
+
+        fsspec wraps text modes in :class:`io.TextIOWrapper`, whose ``__exit__``
+        closes (so completes) the file whatever happened inside ``with``.
+        """
+        if "b" in mode or "r" in mode or compression is not None:
+            return super().open(path, mode, block_size, cache_options, compression, **kwargs)
+        text = {k: kwargs.pop(k) for k in ("encoding", "errors", "newline") if k in kwargs}
+        binary = super().open(
+            path, mode.replace("t", "") + "b", block_size, cache_options, compression, **kwargs
+        )
+        return _TextWriter(binary, **text)
 
     def _open(
         self,
