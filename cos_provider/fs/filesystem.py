@@ -100,6 +100,46 @@ class _TextWriter(io.TextIOWrapper):
         super().__exit__(exc_type, exc, tb)
 
 
+class _CompressedWriter:
+    """A compressor over a ``CosFile``: closing it completes the object; an exception aborts it."""
+
+    def __init__(self, compressor: Any, raw: Any) -> None:
+        self._compressor = compressor
+        self._raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compressor, name)
+
+    def write(self, data: Any) -> int:
+        return self._compressor.write(data)  # type: ignore[no-any-return]
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._raw.closed)
+
+    def writable(self) -> bool:
+        return not self.closed
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._compressor.close()  # the compressed stream's last bytes
+        except BaseException as exc:
+            self._raw.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._raw.close()
+
+    def __enter__(self) -> _CompressedWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self._raw.__exit__(exc_type, exc, tb)
+            return
+        self.close()
+
+
 class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
     """fsspec filesystem for ``cos://`` over :class:`~cos_provider.hooks.cos.CosHook`.
 
@@ -308,18 +348,27 @@ class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
         compression: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """fsspec's ``open``, except that a text-mode writer left by an exception is aborted.
+        """fsspec's ``open``, except that a writer left by an exception is aborted, in every layer.
 
         fsspec wraps text modes in :class:`io.TextIOWrapper`, whose ``__exit__``
-        closes (so completes) the file whatever happened inside ``with``.
+        closes (so completes) the file whatever happened inside ``with``, and a
+        compressor, which never closes the file under it at all.
         """
-        if "b" in mode or "r" in mode or compression is not None:
+        if "r" in mode:
             return super().open(path, mode, block_size, cache_options, compression, **kwargs)
-        text = {k: kwargs.pop(k) for k in ("encoding", "errors", "newline") if k in kwargs}
-        binary = super().open(
-            path, mode.replace("t", "") + "b", block_size, cache_options, compression, **kwargs
-        )
-        return _TextWriter(binary, **text)
+        if "b" not in mode:
+            text = {k: kwargs.pop(k) for k in ("encoding", "errors", "newline") if k in kwargs}
+            binary = self.open(
+                path, mode.replace("t", "") + "b", block_size, cache_options, compression, **kwargs
+            )
+            return _TextWriter(binary, **text)
+        raw = super().open(path, mode, block_size, cache_options, None, **kwargs)
+        if compression is None:
+            return raw
+        from fsspec.compression import compr
+        from fsspec.core import get_compression
+
+        return _CompressedWriter(compr[get_compression(path, compression)](raw, mode=mode[0]), raw)
 
     def _open(
         self,

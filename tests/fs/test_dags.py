@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -43,8 +44,14 @@ def test_file_transfer_operator_between_local_and_cos(
     assert cos.live_uploads() == 0
 
 
+@pytest.mark.parametrize("compression", [None, "gzip"])
 def test_object_storage_xcom_backend_on_cos(
-    airflow_db: None, cos: Any, cos_connection: str, monkeypatch: pytest.MonkeyPatch
+    airflow_db: None,
+    cos: Any,
+    cos_connection: str,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    compression: str | None,
 ) -> None:
     import airflow.sdk.execution_time.task_runner as task_runner
     import airflow.sdk.execution_time.xcom as sdk_xcom
@@ -54,7 +61,16 @@ def test_object_storage_xcom_backend_on_cos(
     )
     monkeypatch.setenv("AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH", f"cos://cos_default@{SRC_BUCKET}/xcom")
     monkeypatch.setenv("AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_THRESHOLD", "0")
-    # The task SDK resolves [core] xcom_backend once, at import; resolve it again for this configuration.
+    if compression:
+        monkeypatch.setenv("AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_COMPRESSION", compression)
+    from airflow.providers.common.io.xcom import backend as common_io
+
+    # The backend caches its three settings, and the task SDK resolves [core] xcom_backend once,
+    # at import: read them again for this configuration (and forget them afterwards).
+    settings = (common_io._get_base_path, common_io._get_compression, common_io._get_threshold)
+    for cached in settings:
+        cached.cache_clear()
+    request.addfinalizer(lambda: [cached.cache_clear() for cached in settings])
     backend = sdk_xcom.resolve_xcom_backend()
     assert backend.__name__ == "XComObjectStorageBackend"
     monkeypatch.setattr(sdk_xcom, "XCom", backend)
@@ -64,7 +80,12 @@ def test_object_storage_xcom_backend_on_cos(
     assert task_states(run) == {"produce": "success", "consume": "success"}, task_states(run)
     stored = xcom(run, "produce")  # the metadata DB holds only where the value is
     assert isinstance(stored, str) and stored.startswith(f"cos://cos_default@{SRC_BUCKET}/xcom/")
-    key = stored.split(f"{SRC_BUCKET}/", 1)[1]
-    assert json.loads(cos.get_object_bytes(SRC_BUCKET, key)) == {"rows": 1200, "files": ["a.csv", "b.csv"]}
-    consumed = xcom(run, "consume")
-    assert json.loads(cos.get_object_bytes(SRC_BUCKET, consumed.split(f"{SRC_BUCKET}/", 1)[1])) == "1200 rows"
+
+    def stored_value(uri: str) -> Any:
+        data = cos.get_object_bytes(SRC_BUCKET, uri.split(f"{SRC_BUCKET}/", 1)[1])
+        return json.loads(gzip.decompress(data) if compression else data)
+
+    assert stored.endswith(".gz") == bool(compression)
+    assert stored_value(stored) == {"rows": 1200, "files": ["a.csv", "b.csv"]}
+    assert stored_value(xcom(run, "consume")) == "1200 rows"
+    assert cos.live_uploads() == 0

@@ -239,6 +239,34 @@ def test_exception_inside_with_aborts_the_upload(cos: Any, path: Any) -> None:
     assert cos.get_object_bytes(SRC_BUCKET, "up/text.txt") == "entière".encode("latin-1")
 
 
+def test_compressed_writes_complete_on_close_and_abort_on_error(cos: Any, path: Any) -> None:
+    import gzip
+
+    class Boom(Exception):
+        pass
+
+    p = path("src/gz/rows.json.gz")
+    with p.open("wb", compression="gzip") as f:  # what the common-io XCom backend does
+        f.write(b'{"rows": 3}')
+    assert gzip.decompress(cos.get_object_bytes(SRC_BUCKET, "gz/rows.json.gz")) == b'{"rows": 3}'
+    with p.open("rb", compression="gzip") as f:
+        assert f.read() == b'{"rows": 3}'
+    with path("src/gz/notes.txt.gz").open("w", compression="infer") as f:
+        f.write("texte")
+    assert gzip.decompress(cos.get_object_bytes(SRC_BUCKET, "gz/notes.txt.gz")) == b"texte"
+
+    def fail(mode: str) -> None:
+        with path(f"src/gz/broken-{mode}.gz").open(mode, compression="gzip") as f:
+            f.write(b"partial" if "b" in mode else "partial")
+            raise Boom
+
+    for mode in ("wb", "w"):
+        with pytest.raises(Boom):
+            fail(mode)
+        assert cos.head(SRC_BUCKET, f"gz/broken-{mode}.gz") is None
+    assert cos.live_uploads() == 0
+
+
 def test_a_dropped_or_discarded_file_leaves_no_upload(cos: Any, cos_connection: str) -> None:
     fs = CosFileSystem(cos_connection)
     f = fs.open("src/up/dropped.bin", "wb", block_size=MiB)
