@@ -18,6 +18,11 @@ it is removed. Only a clean ``close()`` completes it: an exception inside
 (garbage collection) aborts the upload, so no partial object ever appears
 and no upload is left open. Parts grow (doubling every 1,000) so a stream
 of any length fits COS's 10,000 parts.
+
+fsspec puts text and compression layers over the file whose ``with`` would
+complete it on an exception (:class:`io.TextIOWrapper`) or never close it
+(the compressors); :class:`TextWriter` and :class:`CompressedWriter` carry
+the same rule through those layers.
 """
 
 from __future__ import annotations
@@ -269,3 +274,54 @@ class CosFile(AbstractBufferedFile):  # type: ignore[misc]
         except BaseException:
             self.closed = True
             raise
+
+
+class TextWriter(io.TextIOWrapper):
+    """A text writer whose ``with`` block, left by an exception, aborts the object instead of completing it."""
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and not self.closed:
+            binary: Any = self.buffer
+            binary.__exit__(exc_type, exc, tb)  # CosFile: abort, and closed
+            return
+        super().__exit__(exc_type, exc, tb)
+
+
+class CompressedWriter:
+    """A compressor over a ``CosFile``: closing it completes the object; an exception aborts it."""
+
+    def __init__(self, compressor: Any, raw: Any) -> None:
+        self._compressor = compressor
+        self._raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compressor, name)
+
+    def write(self, data: Any) -> int:
+        return self._compressor.write(data)  # type: ignore[no-any-return]
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._raw.closed)
+
+    def writable(self) -> bool:
+        return not self.closed
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._compressor.close()  # the compressed stream's last bytes
+        except BaseException as exc:
+            self._raw.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._raw.close()
+
+    def __enter__(self) -> CompressedWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self._raw.__exit__(exc_type, exc, tb)
+            return
+        self.close()

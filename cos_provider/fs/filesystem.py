@@ -25,7 +25,6 @@ error as their cause.
 from __future__ import annotations
 
 import errno
-import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,57 +86,6 @@ def info_dict(name: str, info: ObjectInfo) -> dict[str, Any]:
 
 def _directory(name: str) -> dict[str, Any]:
     return {"name": name, "size": 0, "type": "directory"}
-
-
-class _TextWriter(io.TextIOWrapper):
-    """A text writer whose ``with`` block, left by an exception, aborts the object instead of completing it."""
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None and not self.closed:
-            binary: Any = self.buffer
-            binary.__exit__(exc_type, exc, tb)  # CosFile: abort, and closed
-            return
-        super().__exit__(exc_type, exc, tb)
-
-
-class _CompressedWriter:
-    """A compressor over a ``CosFile``: closing it completes the object; an exception aborts it."""
-
-    def __init__(self, compressor: Any, raw: Any) -> None:
-        self._compressor = compressor
-        self._raw = raw
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._compressor, name)
-
-    def write(self, data: Any) -> int:
-        return self._compressor.write(data)  # type: ignore[no-any-return]
-
-    @property
-    def closed(self) -> bool:
-        return bool(self._raw.closed)
-
-    def writable(self) -> bool:
-        return not self.closed
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self._compressor.close()  # the compressed stream's last bytes
-        except BaseException as exc:
-            self._raw.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        self._raw.close()
-
-    def __enter__(self) -> _CompressedWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            self._raw.__exit__(exc_type, exc, tb)
-            return
-        self.close()
 
 
 class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
@@ -354,6 +302,8 @@ class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
         closes (so completes) the file whatever happened inside ``with``, and a
         compressor, which never closes the file under it at all.
         """
+        from cos_provider.fs.files import CompressedWriter, TextWriter
+
         if "r" in mode:
             return super().open(path, mode, block_size, cache_options, compression, **kwargs)
         if "b" not in mode:
@@ -361,14 +311,14 @@ class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
             binary = self.open(
                 path, mode.replace("t", "") + "b", block_size, cache_options, compression, **kwargs
             )
-            return _TextWriter(binary, **text)
+            return TextWriter(binary, **text)
         raw = super().open(path, mode, block_size, cache_options, None, **kwargs)
         if compression is None:
             return raw
         from fsspec.compression import compr
         from fsspec.core import get_compression
 
-        return _CompressedWriter(compr[get_compression(path, compression)](raw, mode=mode[0]), raw)
+        return CompressedWriter(compr[get_compression(path, compression)](raw, mode=mode[0]), raw)
 
     def _open(
         self,
