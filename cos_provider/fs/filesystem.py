@@ -265,6 +265,8 @@ class CosFileSystem(AbstractFileSystem):  # type: ignore[misc]
         prefix = f"{key}/" if key else ""
         with os_errors(name):
             for o in self.hook.conn.iter_objects(full, prefix=prefix):
+                if o.key == prefix:  # the folder marker of the directory searched
+                    continue
                 entry = self._listed(bucket, o)
                 if entry["type"] == "file":
                     out[entry["name"]] = entry

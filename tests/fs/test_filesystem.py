@@ -335,6 +335,18 @@ def test_listing_treats_prefixes_as_directories(cos: Any, path: Any, tree: None)
     assert walked["t/sub/deep"] == ([], ["d.txt"])
     fs = t.fs
     assert fs.find("src/t") == ["src/t/a.txt", "src/t/b.csv", "src/t/sub/c.txt", "src/t/sub/deep/d.txt"]
+    cos.put_object(SRC_BUCKET, "t/", b"")  # the folder's own marker is neither a file nor a child
+    assert sorted(fs.find("src/t", withdirs=True)) == [
+        "src/t",
+        "src/t/a.txt",
+        "src/t/b.csv",
+        "src/t/marked",
+        "src/t/sub",
+        "src/t/sub/c.txt",
+        "src/t/sub/deep",
+        "src/t/sub/deep/d.txt",
+    ]
+    assert [p.name for p in t.iterdir()] == ["a.txt", "b.csv", "marked", "sub"]
     assert fs.ls("src/t/a.txt", detail=False) == ["src/t/a.txt"]  # a file lists as itself
 
 
