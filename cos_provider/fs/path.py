@@ -2,7 +2,10 @@
 
 Without it universal-pathlib warns that ``cos`` "is not explicitly
 implemented" and falls back to a generic path that does not know the first
-segment is a bucket.
+segment is a bucket. universal-pathlib loads this module through the
+``universal_pathlib.implementations`` entry point; importing it imports
+:mod:`cos_provider.fs`, which registers the filesystem and the bucket rule
+(:func:`cos_provider.fs.cos.register`) before the first path is parsed.
 """
 
 from __future__ import annotations
