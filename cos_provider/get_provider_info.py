@@ -144,6 +144,7 @@ def get_provider_info() -> dict[str, Any]:
         "remote-logging": [
             {"classpath": "cos_provider.log.cos_task_handler.CosRemoteLogIO", "scheme": "cos"}
         ],
+        "filesystems": ["cos_provider.fs.cos"],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [
