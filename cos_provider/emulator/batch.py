@@ -219,6 +219,7 @@ class JobBook:
             self.tokens.clear()
             self._pending_failure = None
             self.tasks_run = 0
+            self.rate = self.DEFAULT_RATE
 
     def shutdown(self) -> None:
         """Stop every running job's thread (the emulator is stopping or being reset)."""
