@@ -153,8 +153,10 @@ class Job:
 class JobBook:
     """Every job of the emulator, and the model of how fast they run."""
 
-    def __init__(self, rate: float = 1000.0) -> None:
-        self.lock = threading.Lock()
+    DEFAULT_RATE = 1000.0
+
+    def __init__(self, rate: float = DEFAULT_RATE) -> None:
+        self.lock = threading.RLock()
         self.rate = rate
         """Tasks (objects) per second of one job; a model setting."""
         self.jobs: dict[str, Job] = {}

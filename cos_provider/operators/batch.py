@@ -310,8 +310,20 @@ class CosBatchCopyJobOperator(CosBaseOperator):
         context: Context,
         event: dict[str, Any] | None = None,
         manifest: dict[str, Any] | None = None,
-        report_prefix: str = "",
+        report_prefix: str | None = None,
     ) -> Any:
+        """Resume after the trigger: fail with the job's reasons, or read the report and push the counts.
+
+        ``manifest`` and ``report_prefix`` come from ``defer(kwargs=…)``; where a
+        runner hands back only the event (``dag.test()`` does), they are derived
+        again from the context, as ``execute`` derived them.
+        """
+        if report_prefix is None or manifest is None:
+            manifest_key, default_prefix = self._defaults(context)
+            report_prefix = default_prefix if report_prefix is None else report_prefix
+            if manifest is None:
+                bucket = self.hook.bucket(self.manifest_bucket or self.source_bucket, "manifest_bucket")
+                manifest = {"uri": f"cos://{bucket}/{manifest_key}"}
         if not event:
             raise AirflowException("the COS batch trigger returned no event")
         job_id = str(event.get("job_id") or "")
