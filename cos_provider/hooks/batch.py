@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ from cos_provider.client.selection import Selection
 from cos_provider.hooks.download import CosDownloadMethods
 from cos_provider.hooks.lineage import report_lineage
 from cos_provider.hooks.upload import CosUploadMethods
+
+PREPARING = frozenset({"New", "Preparing"})
+"""Statuses of a job that has not read its manifest yet: too early to confirm."""
+MANIFEST_PROGRESS_EVERY = 100_000
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ class CosBatchMethods(CosDownloadMethods, CosUploadMethods):
                 for key in self._selected_keys(src, selection, region):
                     out.write(batch.manifest_line(src, key))
                     count += 1
+                    if count % MANIFEST_PROGRESS_EVERY == 0:
+                        self.log.info("Manifest %s: %d objects listed so far", ref.key, count)
             size = os.path.getsize(path)
             if count:
                 result = self.upload_file(path, ref.key, ref.bucket, region=region, content_type="text/csv")
@@ -230,9 +237,32 @@ class CosBatchMethods(CosDownloadMethods, CosUploadMethods):
                 return None
             next_token = page.next_token
 
-    def confirm_batch_job(self, job_id: str, *, uin: str, region: str | None = None) -> str:
-        """UpdateJobStatus ``Ready``: let a job created with confirmation run; returns the new status."""
-        update = self.conn.execute(batch.update_job_status(self.batch_control(uin, region), job_id, "Ready"))
+    def confirm_batch_job(
+        self, job_id: str, *, uin: str, region: str | None = None, wait: float = 600.0
+    ) -> str:
+        """UpdateJobStatus ``Ready``: let a job created with confirmation run; returns the new status.
+
+        A job reads its manifest (``New``, ``Preparing``) before it waits for
+        confirmation (``Suspended``), and only then can it be confirmed: this
+        polls DescribeJob until then, at most ``wait`` seconds. A job that is
+        already past ``Suspended`` is left as it is.
+        """
+        control = self.batch_control(uin, region)
+        deadline = time.monotonic() + wait
+        delay = 0.05
+        while True:
+            job = self.conn.execute(batch.describe_job(control, job_id))
+            if job.status not in PREPARING:
+                break
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"batch job {job_id} was still {job.status} after {wait:.0f} s: not confirmed"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        if job.status != "Suspended":
+            return job.status
+        update = self.conn.execute(batch.update_job_status(control, job_id, "Ready"))
         return update.status
 
     def cancel_batch_job(
