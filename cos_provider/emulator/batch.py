@@ -605,7 +605,12 @@ def list_jobs(core: Core, req: Request, fault: Fault | None) -> Response:
     token = req.param("nextToken") or ""
     with core.jobs.lock:
         jobs = sorted(core.jobs.jobs.values(), key=lambda j: (j.created, j.job_id))
-        selected = [j for j in jobs if (not wanted or j.status in wanted) and j.job_id > token]
+        selected = [j for j in jobs if not wanted or j.status in wanted]
+        if token:
+            ids = [j.job_id for j in selected]
+            if token not in ids:
+                raise invalid_request("nextToken is not a token this listing gave")
+            selected = selected[ids.index(token) + 1 :]
         page, more = selected[: int(raw_max)], len(selected) > int(raw_max)
         root = etree.Element("ListJobsResult")
         group = etree.SubElement(root, "Jobs")
@@ -852,3 +857,26 @@ def _write_report(core: Core, job: Job) -> None:
         hashlib.md5(data).hexdigest(),
         ObjectAttrs(content_type="application/json"),
     )
+
+
+def handle_admin(book: JobBook, method: str, name: str, data: dict[str, Any]) -> tuple[int, Any]:
+    """``/_emulator/batch`` (GET: :meth:`JobBook.stats`; PUT ``{"rate"}``) and
+    ``/_emulator/batch/fail`` (POST ``{"code", "reason", "after_tasks", "job_id"}``)."""
+    if name == "batch" and method == "GET":
+        return 200, book.stats()
+    if name == "batch" and method == "PUT":
+        unknown = set(data) - {"rate"}
+        if unknown:
+            raise ValueError(f"unknown batch fields: {', '.join(sorted(unknown))}")
+        if "rate" in data:
+            book.set_rate(float(data["rate"]))
+        return 200, book.stats()
+    if name == "batch/fail" and method == "POST":
+        book.inject_failure(
+            str(data.get("code", "InternalError")),
+            str(data.get("reason", "The job failed (injected by the emulator).")),
+            after_tasks=int(data.get("after_tasks", 0)),
+            job_id=data.get("job_id"),
+        )
+        return 200, {"injected": True}
+    return 404, {"error": f"no admin endpoint {method} /_emulator/{name}"}

@@ -231,3 +231,38 @@ def test_hook_methods_step_by_step(cos: Any, cos_connection: str) -> None:
     assert empty.count == 0 and cos.head(SRC_BUCKET, "m/empty.csv") is None
     with pytest.raises(CosValidationError, match="manifest"):
         hook.create_batch_copy_job(empty, "dst", role_arn=ROLE)
+
+
+class _TaskInstance:
+    """What ``resume_execution`` reads of the task instance: the job id the try pushed."""
+
+    def __init__(self, pushed: dict[str, Any]) -> None:
+        self.pushed = pushed
+
+    def xcom_pull(self, task_ids: str, key: str) -> Any:
+        return self.pushed.get(key)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
+def test_a_deferral_the_framework_timed_out_cancels_the_job(cos: Any, cos_connection: str) -> None:
+    from airflow.sdk.exceptions import TaskDeferralTimeout
+
+    _seed(cos, 10)
+    cos.batch_jobs.set_rate(2)
+    ti = _TaskInstance({})
+    op = CosBatchCopyJobOperator(
+        task_id="late", source_bucket="src", prefix="data/", dest_bucket="dst", role_arn=ROLE
+    )
+    with pytest.raises(TaskDeferred):
+        op.execute({"ti": ti})
+    job_id = ti.pushed["batch_job_id"]
+    resumed = CosBatchCopyJobOperator(
+        task_id="late", source_bucket="src", prefix="data/", dest_bucket="dst", role_arn=ROLE
+    )
+    with pytest.raises(TaskDeferralTimeout):
+        resumed.resume_execution("__fail__", {"error": "Trigger timeout"}, {"ti": ti})
+    job = cos.batch_jobs.job(job_id)
+    assert job.status_update_reason == "the Airflow task failed while waiting"
+    assert "Cancelling" in job.history or job.status == "Cancelled"

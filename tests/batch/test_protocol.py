@@ -255,3 +255,25 @@ def test_manifest_lines_round_trip_keys_that_csv_would_break() -> None:
         assert line.count("\n") == 1 and line.count(",") == 1
         assert batch.parse_manifest_line(line, ("Bucket", "Key")) == (SRC_BUCKET, key, None)
     assert batch.manifest_line(SRC_BUCKET, "a b") == f"{SRC_BUCKET},a%20b\n"
+
+
+def test_list_jobs_pages_and_the_admin_api_drives_the_jobs(cos: Any, client: CosClient) -> None:
+    import requests
+
+    cos.put_object(SRC_BUCKET, "data/a", b"a")
+    info = _manifest(cos, ["data/a"])
+    assert requests.put(f"{cos.address}/_emulator/batch", json={"rate": 50}, timeout=5).json()["rate"] == 50
+    fail = {"code": "SlowDown", "reason": "injected over the admin API"}
+    assert requests.post(f"{cos.address}/_emulator/batch/fail", json=fail, timeout=5).status_code == 200
+    ids = [client.execute(batch.create_job(CONTROL, _request(info["etag"]))) for _ in range(3)]
+    first = client.execute(batch.list_jobs(CONTROL, max_results=2))
+    assert [j.job_id for j in first.jobs] == ids[:2] and first.next_token
+    rest = client.execute(batch.list_jobs(CONTROL, max_results=2, next_token=first.next_token))
+    assert [j.job_id for j in rest.jobs] == ids[2:] and rest.next_token is None
+    _wait(cos, ids[0], "Suspended")
+    client.execute(batch.update_job_status(CONTROL, ids[0], "Ready"))
+    _wait(cos, ids[0], "Failed")
+    assert cos.batch_jobs.job(ids[0]).failure_reasons == [("SlowDown", "injected over the admin API")]
+    stats = requests.get(f"{cos.address}/_emulator/batch", timeout=5).json()
+    assert stats["jobs"][ids[0]]["status"] == "Failed" and stats["rate"] == 50
+    assert requests.put(f"{cos.address}/_emulator/batch", json={"speed": 1}, timeout=5).status_code == 400
