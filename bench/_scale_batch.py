@@ -12,7 +12,8 @@ and execute_complete) and what the trigger sent while the task was deferred.
 
 The job runs at the emulator's modelled rate (``rate`` objects/s), so
 ``deferred_s`` is about ``n / rate`` plus one poll interval; ``running_s`` is
-the worker's own time (listing, manifest upload, CreateJob, report reading).
+the worker's own time (listing, manifest upload, CreateJob, report reading), of which
+``manifest_s`` is listing the prefix and uploading the manifest.
 """
 
 from __future__ import annotations
@@ -103,6 +104,17 @@ def measure_batch_job(
             report_prefix="_bench/report",
             poll_interval=poll_interval,
         )
+        listing: list[float] = []
+        write_manifest = op.hook.write_batch_manifest
+
+        def timed_manifest(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return write_manifest(*args, **kwargs)
+            finally:
+                listing.append(time.perf_counter() - began)
+
+        op.hook.write_batch_manifest = timed_manifest  # type: ignore[method-assign]
         before = _requests(emu)
         t0 = time.perf_counter()
         try:
@@ -131,6 +143,7 @@ def measure_batch_job(
             "requests_by_trigger": _diff(after_wait, mid),
             "deferred_s": round(t2 - t1, 3),
             "running_s": round((t1 - t0) + (t3 - t2), 3),
+            "manifest_s": round(sum(listing), 3),
             "total_s": round(t3 - t0, 3),
             "ideal_job_s": round(n / rate, 3),
             "succeeded": result["succeeded"],

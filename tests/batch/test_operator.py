@@ -266,3 +266,17 @@ def test_a_deferral_the_framework_timed_out_cancels_the_job(cos: Any, cos_connec
     job = cos.batch_jobs.job(job_id)
     assert job.status_update_reason == "the Airflow task failed while waiting"
     assert "Cancelling" in job.history or job.status == "Cancelled"
+
+
+def test_a_lost_createjob_answer_is_recovered_by_its_token(cos: Any, cos_connection: str) -> None:
+    from cos_provider.emulator import FaultRule
+
+    _seed(cos, 2)
+    hook = CosHook(cos_connection)
+    manifest = hook.write_batch_manifest("src", "m/lost.csv", prefix="data/")
+    cos.add_fault(FaultRule(operation="CreateJob", kind="reset", times=1))
+    job_id = hook.create_batch_copy_job(manifest, "dst", role_arn=ROLE, client_request_token="tok-lost-1")
+    job = _only_job(cos)  # the first attempt made it; the retry was refused as a duplicate
+    assert job.job_id == job_id and job.token == "tok-lost-1"
+    assert cos.counters()["requests"]["CreateJob"] == {"200": 1, "400": 1}
+    assert "ListJobs" in cos.counters()["requests"]
