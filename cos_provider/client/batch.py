@@ -363,7 +363,7 @@ class ReportSpec:
     def of(cls, bucket: str, region: str, prefix: object = "", scope: object = "AllTasks") -> ReportSpec:
         arn = bucket_arn(bucket, region, "report_bucket")
         text = _bytes_max(prefix, "report_prefix", limits.MAX_JOB_REPORT_PREFIX_BYTES)
-        if scope not in REPORT_SCOPES:
+        if not isinstance(scope, str) or scope not in REPORT_SCOPES:
             raise CosValidationError("report_scope", f"must be AllTasks or FailedTasksOnly, got {scope!r}")
         return cls(arn, text, str(scope))
 
@@ -445,9 +445,8 @@ def job_request(
 ) -> JobRequest:
     _bytes_max(token, "client_request_token", limits.MAX_JOB_TOKEN_BYTES, minimum=1)
     validation.validate_key(manifest_key, "manifest_key")
-    manifest = Arn(
-        bucket_arn(manifest_bucket, manifest_region, "manifest_bucket").region, manifest_bucket, manifest_key
-    )
+    bucket = bucket_arn(manifest_bucket, manifest_region, "manifest_bucket")
+    manifest = Arn(bucket.region, bucket.bucket, manifest_key)
     if not isinstance(manifest_etag, str) or not manifest_etag.strip('"'):
         raise CosValidationError("manifest_etag", "must be the manifest object's ETag")
     uin_of_role(role_arn)
