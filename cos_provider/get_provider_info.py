@@ -135,11 +135,17 @@ def get_provider_info() -> dict[str, Any]:
                     "cos_provider.operators.listing",
                     "cos_provider.operators.download",
                     "cos_provider.operators.upload",
+                    "cos_provider.operators.batch",
                 ],
             }
         ],
         "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],
-        "triggers": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.triggers.cos"]}],
+        "triggers": [
+            {
+                "integration-name": "Tencent COS",
+                "python-modules": ["cos_provider.triggers.cos", "cos_provider.triggers.batch"],
+            }
+        ],
         "logging": ["cos_provider.log.cos_task_handler.CosTaskHandler"],
         "remote-logging": [
             {"classpath": "cos_provider.log.cos_task_handler.CosRemoteLogIO", "scheme": "cos"}

@@ -34,7 +34,8 @@ DeleteObject, CopyObject, InitiateMultipartUpload, UploadPart, UploadPartCopy,
 CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
 ListObjects, HeadBucket, PutBucket, DeleteBucket, GetService,
 PutBucketVersioning, GetBucketVersioning, GetObjectTagging, PutObjectTagging,
-DeleteObjectTagging, and Unknown.
+DeleteObjectTagging, CreateJob, DescribeJob, ListJobs, UpdateJobStatus
+(the Batch Operations control endpoint, :mod:`.batch`), and Unknown.
 """
 
 from cos_provider.emulator.emulator import CosEmulator

@@ -87,6 +87,7 @@ class CosEmulator:
 
     def stop(self) -> None:
         server, self._server = self._server, None
+        self.core.jobs.shutdown()
         if server is None:
             return
         server.shutdown()
@@ -115,6 +116,11 @@ class CosEmulator:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def batch_jobs(self) -> Any:
+        """The Batch Operations jobs (:class:`.batch.JobBook`): rate, failure injection, stats."""
+        return self.core.jobs
 
     @property
     def connection_stats(self) -> ConnectionStats:
@@ -285,6 +291,7 @@ class CosEmulator:
 
     def reset(self) -> None:
         """Drop all buckets, objects, uploads, counters and faults (the model is kept)."""
+        self.core.jobs.reset()
         self.store.reset()
         self.faults_book.reset()
         self.core.counters.reset()

@@ -55,7 +55,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from cos_provider.client import limits
 from cos_provider.client.endpoints import parse_host
-from cos_provider.emulator import buckets, copy, deletes, multipart, objects, xmlout
+from cos_provider.emulator import batch, buckets, copy, deletes, multipart, objects, xmlout
 from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
@@ -118,6 +118,9 @@ def _not_implemented(name: str) -> Handler:
 
 def route(req: Request) -> tuple[str, Handler]:
     """Name the operation and pick its handler; sets ``req.bucket/region/key``."""
+    control = batch.route(req)  # the Batch Operations control endpoint
+    if control is not None:
+        return control
     parsed = parse_host(req.host)
     method = req.method
     if parsed is None:
