@@ -124,7 +124,7 @@ def _read(core: Core, req: Request, *, with_body: bool) -> Response:
     if rng:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     if with_body:
-        resp.stream = version.content.iter_bytes(start, end)
+        resp.stream = core.model.send(version.content.iter_bytes(start, end), end - start)
         resp.stream_length = end - start
     return resp
 
@@ -165,6 +165,7 @@ def put_object(core: Core, req: Request, fault: Fault | None) -> Response:
     if len(body) > limits.MAX_PUT_SIZE:
         raise CosError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
     attrs = validate.write_attrs(req)
+    core.model.receive(len(req.body), req.arrived)
     md5 = hashlib.md5(body)
     check_content_md5(req, md5.digest())
     content = Content.from_bytes(body)
