@@ -165,10 +165,11 @@ def put_object(core: Core, req: Request, fault: Fault | None) -> Response:
     if len(body) > limits.MAX_PUT_SIZE:
         raise CosError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
     attrs = validate.write_attrs(req)
-    core.model.receive(len(req.body), req.arrived)
     md5 = hashlib.md5(body)
     check_content_md5(req, md5.digest())
-    content = Content.from_bytes(body)
+    content = Content.from_bytes(body, md5.hexdigest())
+    # Paced after the hashing and the spill, which real COS does while the body streams in.
+    core.model.receive(len(req.body), req.arrived)
     version = core.store.put(
         bucket, req.key, content, md5.hexdigest(), attrs, forbid_overwrite=validate.forbid_overwrite(req)
     )
