@@ -67,7 +67,11 @@ class CosEmulator:
             verifier=Verifier(credentials or {}, temporary_credentials or {}, auth_error_style),
             model=PerformanceModel(
                 ModelSettings(
-                    latency, copy_bandwidth, aggregate_bandwidth, transfer_bandwidth, transfer_aggregate_bandwidth
+                    latency,
+                    copy_bandwidth,
+                    aggregate_bandwidth,
+                    transfer_bandwidth,
+                    transfer_aggregate_bandwidth,
                 )
             ),
             faults=self.faults_book,
@@ -284,7 +288,9 @@ class CosEmulator:
                 aggregate_bandwidth=s.aggregate_bandwidth
                 if aggregate_bandwidth is UNSET
                 else aggregate_bandwidth,
-                transfer_bandwidth=s.transfer_bandwidth if transfer_bandwidth is UNSET else transfer_bandwidth,
+                transfer_bandwidth=s.transfer_bandwidth
+                if transfer_bandwidth is UNSET
+                else transfer_bandwidth,
                 transfer_aggregate_bandwidth=s.transfer_aggregate_bandwidth
                 if transfer_aggregate_bandwidth is UNSET
                 else transfer_aggregate_bandwidth,
