@@ -39,7 +39,7 @@ DeleteObjectTagging, and Unknown.
 
 from cos_provider.emulator.emulator import CosEmulator
 from cos_provider.emulator.faults import FaultRule
-from cos_provider.emulator.model import ModelSettings, ideal_copy_time
+from cos_provider.emulator.model import ModelSettings, ideal_copy_time, ideal_download_time, ideal_upload_time
 from cos_provider.emulator.process import EmulatorProcess, start_emulator_process
 
 __all__ = [
@@ -48,5 +48,7 @@ __all__ = [
     "FaultRule",
     "ModelSettings",
     "ideal_copy_time",
+    "ideal_download_time",
+    "ideal_upload_time",
     "start_emulator_process",
 ]
