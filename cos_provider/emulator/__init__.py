@@ -40,7 +40,7 @@ DeleteObjectTagging, CreateJob, DescribeJob, ListJobs, UpdateJobStatus
 
 from cos_provider.emulator.emulator import CosEmulator
 from cos_provider.emulator.faults import FaultRule
-from cos_provider.emulator.model import ModelSettings, ideal_copy_time
+from cos_provider.emulator.model import ModelSettings, ideal_copy_time, ideal_download_time, ideal_upload_time
 from cos_provider.emulator.process import EmulatorProcess, start_emulator_process
 
 __all__ = [
@@ -49,5 +49,7 @@ __all__ = [
     "FaultRule",
     "ModelSettings",
     "ideal_copy_time",
+    "ideal_download_time",
+    "ideal_upload_time",
     "start_emulator_process",
 ]

@@ -13,7 +13,8 @@ POST     /_emulator/seed             ``{"bucket", "key", "size", "seed", "conten
 GET      /_emulator/counters         counters (see :meth:`CosEmulator.counters`)
 GET      /_emulator/object           ``?bucket=&key=[&version_id=]`` -> HEAD-like dict
 PUT      /_emulator/model            any of ``{"latency", "copy_bandwidth",
-                                     "aggregate_bandwidth"}`` (null = unlimited)
+                                     "aggregate_bandwidth", "transfer_bandwidth",
+                                     "transfer_aggregate_bandwidth"}`` (null = unlimited)
 GET      /_emulator/model            the current model
 POST     /_emulator/faults           a :class:`FaultRule` as an object, or a list
 GET      /_emulator/faults           the rules and how often each was used
@@ -88,7 +89,13 @@ def _dispatch(
     if name == "model":
         if method == "PUT":
             data = _json(body)
-            unknown = set(data) - {"latency", "copy_bandwidth", "aggregate_bandwidth"}
+            unknown = set(data) - {
+                "latency",
+                "copy_bandwidth",
+                "aggregate_bandwidth",
+                "transfer_bandwidth",
+                "transfer_aggregate_bandwidth",
+            }
             if unknown:
                 raise ValueError(f"unknown model fields: {', '.join(sorted(unknown))}")
             emu.set_model(**data)

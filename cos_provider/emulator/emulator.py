@@ -50,6 +50,8 @@ class CosEmulator:
         latency: float = 0.0,
         copy_bandwidth: float | None = None,
         aggregate_bandwidth: float | None = None,
+        transfer_bandwidth: float | None = None,
+        transfer_aggregate_bandwidth: float | None = None,
         auth_error_style: str = "code",
         single_copy_limit: int | None = limits.MAX_SINGLE_COPY_SIZE,
         owner_uin: str = "100000000001",
@@ -63,7 +65,15 @@ class CosEmulator:
         self.core = Core(
             store=self.store,
             verifier=Verifier(credentials or {}, temporary_credentials or {}, auth_error_style),
-            model=PerformanceModel(ModelSettings(latency, copy_bandwidth, aggregate_bandwidth)),
+            model=PerformanceModel(
+                ModelSettings(
+                    latency,
+                    copy_bandwidth,
+                    aggregate_bandwidth,
+                    transfer_bandwidth,
+                    transfer_aggregate_bandwidth,
+                )
+            ),
             faults=self.faults_book,
             single_copy_limit=single_copy_limit,
             owner_uin=owner_uin,
@@ -263,10 +273,17 @@ class CosEmulator:
             "latency": s.latency,
             "copy_bandwidth": s.copy_bandwidth,
             "aggregate_bandwidth": s.aggregate_bandwidth,
+            "transfer_bandwidth": s.transfer_bandwidth,
+            "transfer_aggregate_bandwidth": s.transfer_aggregate_bandwidth,
         }
 
     def set_model(
-        self, latency: Any = UNSET, copy_bandwidth: Any = UNSET, aggregate_bandwidth: Any = UNSET
+        self,
+        latency: Any = UNSET,
+        copy_bandwidth: Any = UNSET,
+        aggregate_bandwidth: Any = UNSET,
+        transfer_bandwidth: Any = UNSET,
+        transfer_aggregate_bandwidth: Any = UNSET,
     ) -> None:
         """Change the performance model; omitted arguments keep their value, None = unlimited."""
         s = self.core.model.settings
@@ -277,6 +294,12 @@ class CosEmulator:
                 aggregate_bandwidth=s.aggregate_bandwidth
                 if aggregate_bandwidth is UNSET
                 else aggregate_bandwidth,
+                transfer_bandwidth=s.transfer_bandwidth
+                if transfer_bandwidth is UNSET
+                else transfer_bandwidth,
+                transfer_aggregate_bandwidth=s.transfer_aggregate_bandwidth
+                if transfer_aggregate_bandwidth is UNSET
+                else transfer_aggregate_bandwidth,
             )
         )
 

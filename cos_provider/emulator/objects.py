@@ -124,7 +124,7 @@ def _read(core: Core, req: Request, *, with_body: bool) -> Response:
     if rng:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     if with_body:
-        resp.stream = version.content.iter_bytes(start, end)
+        resp.stream = core.model.send(version.content.iter_bytes(start, end), end - start)
         resp.stream_length = end - start
     return resp
 
@@ -167,7 +167,9 @@ def put_object(core: Core, req: Request, fault: Fault | None) -> Response:
     attrs = validate.write_attrs(req)
     md5 = hashlib.md5(body)
     check_content_md5(req, md5.digest())
-    content = Content.from_bytes(body)
+    content = Content.from_bytes(body, md5.hexdigest())
+    # Paced after the hashing and the spill, which real COS does while the body streams in.
+    core.model.receive(len(req.body), req.arrived)
     version = core.store.put(
         bucket, req.key, content, md5.hexdigest(), attrs, forbid_overwrite=validate.forbid_overwrite(req)
     )

@@ -283,6 +283,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
         return words[1] if len(words) == 3 else self.path
 
     def _handle(self) -> None:
+        arrived = time.monotonic()
         target = self._raw_target()
         authority = ""
         if target.lower().startswith(("http://", "https://")):
@@ -302,7 +303,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
         if admin:
             self._handle_admin(raw_path, raw_query, body, request_id)
             return
-        self._handle_cos(host, raw_path, raw_query, body, request_id)
+        self._handle_cos(host, raw_path, raw_query, body, request_id, arrived)
 
     def _handle_admin(self, raw_path: str, raw_query: str, body: bytes, request_id: str) -> None:
         if not _is_loopback(self.client_address[0]):
@@ -316,7 +317,9 @@ class CosRequestHandler(BaseHTTPRequestHandler):
             data,
         )
 
-    def _handle_cos(self, host: str, raw_path: str, raw_query: str, body: bytes, request_id: str) -> None:
+    def _handle_cos(
+        self, host: str, raw_path: str, raw_query: str, body: bytes, request_id: str, arrived: float
+    ) -> None:
         core = self.server.core
         core.counters.enter()
         operation = "Unknown"
@@ -342,6 +345,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                     client=self.client_address[0],
                     request_id=request_id,
                     secure=isinstance(self.connection, ssl.SSLSocket),
+                    arrived=arrived,
                 )
                 if not path.startswith("/"):
                     raise CosError(400, "InvalidURI", f"request target {raw_path!r} is not a path")
