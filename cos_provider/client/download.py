@@ -44,7 +44,8 @@ log = logging.getLogger("cos_provider.download")
 
 MiB = 1024 * 1024
 DEFAULT_PART_SIZE = 16 * MiB
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16
+"""Ranges in flight; as uploads, and each range streams into the file."""
 DEFAULT_MAX_READ = 64 * MiB
 PARTIAL_SUFFIX = ".cos-partial"
 SIDECAR_SUFFIX = ".cos-partial.json"
