@@ -54,3 +54,22 @@ def test_demo_runs_every_example_dag_and_leaves_nothing_behind(tmp_path):
     assert len(set(re.findall(r"crc64 (\d+)", plane))) == 1
     pid = int(re.search(r"emulator ready at \S+ \(pid (\d+)\)", out).group(1))
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_demo_connection_holds_nothing_too_short_for_airflows_masker(tmp_path):
+    """Airflow registers every string of a connection's extra as a secret and warns once per
+    process ("Skipping masking for a secret as it's too short") for any shorter than its
+    minimum: a ``"scheme": "http"`` extra put that warning in every task and trigger log."""
+    import json
+
+    from airflow.sdk._shared.secrets_masker.secrets_masker import SecretsMasker
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import demo
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    connection = json.loads(demo.airflow_env("http://127.0.0.1:9000", tmp_path)["AIRFLOW_CONN_COS_DEFAULT"])
+    strings = [v for v in connection["extra"].values() if isinstance(v, str)]
+    assert strings
+    assert all(len(v) >= SecretsMasker.min_length_to_mask for v in strings), connection["extra"]
