@@ -140,6 +140,9 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],
         "triggers": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.triggers.cos"]}],
+        "extra-links": ["cos_provider.links.cos.CosConsoleLink"],
+        # Informational: Airflow 3.3 loads bundles from [dag_processor] dag_bundle_config_list only.
+        "bundles": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.bundles.cos"]}],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [
