@@ -109,11 +109,11 @@ class CosConsoleLink(BaseOperatorLink):
             return
         if not where:
             return
-        ti = context.get("ti") if hasattr(context, "get") else None
-        if ti is None:  # execute() called outside a task run
+        push = getattr(context.get("ti") if hasattr(context, "get") else None, "xcom_push", None)
+        if push is None:  # execute() called outside a task run
             return
         folder = folder_of(literal_prefix(text))
-        ti.xcom_push(key=cls.key, value={"bucket": full, "region": where, "folder": folder})
+        push(key=cls.key, value={"bucket": full, "region": where, "folder": folder})
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         from airflow.sdk.execution_time.xcom import XCom
