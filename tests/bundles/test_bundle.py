@@ -52,7 +52,9 @@ def test_initialize_downloads_every_file_and_versions_the_listing(cos: Any, make
     assert local_files(bundle) == {"a.py": DAG_A, "sub/b.py": b"# dag b\n", "数据/c.py": b"# dag c\n"}
     version = bundle.get_current_version()
     assert version is not None
-    assert version.version == expected_version(cos, ["dags/a.py", "dags/sub/b.py", "dags/数据/c.py"])  # not the marker
+    assert version.version == expected_version(
+        cos, ["dags/a.py", "dags/sub/b.py", "dags/数据/c.py"]
+    )  # not the marker
     # A fresh bundle object (another process) reads the same version from the manifest.
     assert make_bundle(bucket_name="src", prefix="dags").get_current_version() == version
 
@@ -140,7 +142,9 @@ def test_bad_configuration_fails_before_any_request(
     assert cos.counters()["requests"] == {}
 
 
-def test_bucket_url_without_prefix_syncs_the_whole_bucket(cos: Any, make_bundle: Any, bundle_storage: Path) -> None:
+def test_bucket_url_without_prefix_syncs_the_whole_bucket(
+    cos: Any, make_bundle: Any, bundle_storage: Path
+) -> None:
     cos.put_object(SRC_BUCKET, "top.py", b"# top\n")
     bundle = make_bundle(prefix="cos://src")
     assert (bundle.bucket_name, bundle.prefix) == ("src", "")
