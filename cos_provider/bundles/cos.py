@@ -148,7 +148,11 @@ class CosDagBundle(BaseDagBundle):
         files: dict[str, dict[str, Any]] = {}
         fetched = 0
         for relative, obj in sorted(listing.items()):
-            target = Path(local_path_for(str(self.path), relative))
+            try:
+                target = Path(local_path_for(str(self.path), relative))
+            except CosValidationError as exc:  # one odd key must not stop every other update
+                self.hook.log.warning("Bundle %s: skipping %s: %s", self.name, obj.key, exc)
+                continue
             seen = old.get(relative) or {}
             if (
                 normalise_etag(seen.get("etag")) == normalise_etag(obj.etag)

@@ -151,3 +151,15 @@ def test_bucket_url_without_prefix_syncs_the_whole_bucket(
     bundle.initialize()
     assert local_files(bundle) == {"top.py": b"# top\n"}
     assert bundle_storage in bundle.path.parents
+
+
+def test_a_key_that_would_leave_the_folder_is_skipped_not_written(
+    cos: Any, make_bundle: Any, bundle_storage: Path
+) -> None:
+    seed(cos, {"dags/a.py": DAG_A, "dags/x/../../evil.py": b"# outside\n", "dags/y//z.py": b"# odd\n"})
+    assert cos.head(SRC_BUCKET, "dags/x/../../evil.py") is not None  # COS keeps such keys verbatim
+    bundle = make_bundle(bucket_name="src", prefix="dags/")
+    bundle.initialize()
+    assert local_files(bundle) == {"a.py": DAG_A}
+    assert not [p for p in bundle_storage.rglob("evil.py")]
+    assert not (bundle.path.parent / "evil.py").exists()
