@@ -151,6 +151,9 @@ def get_provider_info() -> dict[str, Any]:
             {"classpath": "cos_provider.log.cos_task_handler.CosRemoteLogIO", "scheme": "cos"}
         ],
         "filesystems": ["cos_provider.fs.cos"],
+        "extra-links": ["cos_provider.links.cos.CosConsoleLink"],
+        # Informational: Airflow 3.3 loads bundles from [dag_processor] dag_bundle_config_list only.
+        "bundles": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.bundles.cos"]}],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [

@@ -11,6 +11,7 @@ from cos_provider.client.download import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE
 from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.selection import Selection
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator
 
 
@@ -29,7 +30,7 @@ def local_path_for(folder: str, relative_key: str) -> str:
     return path
 
 
-class CosToLocalFilesystemOperator(CosBaseOperator):
+class CosToLocalFilesystemOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Download one object (``key``), or every object under ``prefix`` / matching ``match_glob``, into ``local_folder``.
 
     A key maps to its path relative to the prefix (or the glob's literal
@@ -43,6 +44,7 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
     """
 
     sse_customer_key: CustomerKey | None  # set by keep_secrets, never templated
+    console_link_fields = (("key", "match_glob", "prefix"), ("bucket",), "region")
     template_fields: Sequence[str] = (
         "bucket",
         "key",
@@ -115,6 +117,7 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
         return pairs
 
     def execute(self, context: Any) -> dict[str, Any]:
+        self.persist_console_link(context)
         targets = self._targets()
         files = []
         for key, path in targets:

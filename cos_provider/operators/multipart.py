@@ -30,6 +30,7 @@ from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.params import COPY_PARAMS, SECRET_PARAMS, as_session
+from cos_provider.links.cos import CosConsoleLink, CosConsoleLinkMixin
 from cos_provider.operators.base import (
     OBJECT_PARAMS,
     OBJECT_TEMPLATE_FIELDS,
@@ -74,7 +75,7 @@ def refuse_secret_parameters(sse_customer_key: Any, source_sse_customer_key: Any
             raise CosValidationError(name, MAPPED_KEYS_RULE)
 
 
-class CosInitiateMultipartCopyOperator(CosBaseOperator):
+class CosInitiateMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Step 1 of the mapped multipart copy: plan, then resume or initiate.
 
     Takes the source, destination and copy parameters of
@@ -96,6 +97,7 @@ class CosInitiateMultipartCopyOperator(CosBaseOperator):
     expand over, and pushes the session to the ``session`` XCom.
     """
 
+    console_link_fields = (("dest_bucket_key",), ("dest_bucket_name", "source_bucket_name"), "dest_region")
     template_fields: Sequence[str] = OBJECT_TEMPLATE_FIELDS
     template_fields_renderers = {"metadata": "json"}
 
@@ -161,6 +163,7 @@ class CosInitiateMultipartCopyOperator(CosBaseOperator):
         return value
 
     def execute(self, context: Context) -> list[dict[str, int]]:
+        self.persist_console_link(context)
         start = self.hook.start_multipart_copy(
             **self.values(OBJECT_PARAMS),
             batches=self._batches_wanted(),
@@ -227,7 +230,7 @@ class CosCopyPartsOperator(CosBaseOperator):
         return [[n, etag, crc] for n, (etag, crc) in results.items()]
 
 
-class CosCompleteMultipartCopyOperator(CosBaseOperator):
+class CosCompleteMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Step 3: gather the mapped results, complete, verify size and CRC64.
 
     ``parts`` is the part-copy task's output (a list per mapped task). With
@@ -267,6 +270,9 @@ class CosCompleteMultipartCopyOperator(CosBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         session = as_session(self.session)
+        CosConsoleLink.persist(
+            context, self.hook, session.dest.key, session.dest.bucket, region=session.dest.region
+        )
         try:
             parts = self.gather(self.parts)
         except (TypeError, ValueError) as exc:

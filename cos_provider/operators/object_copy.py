@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cos_provider.client import limits
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
 from cos_provider.client.params import COPY_PARAMS
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import (
     OBJECT_PARAMS,
     OBJECT_TEMPLATE_FIELDS,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from cos_provider.client.operations import ObjectRef
 
 
-class CosCopyObjectOperator(CosBaseOperator):
+class CosCopyObjectOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Copy one object of any size (single PUT copy up to ``multipart_threshold``,
     verified multipart range copy above it, in-region or across regions).
 
@@ -71,6 +72,7 @@ class CosCopyObjectOperator(CosBaseOperator):
     last-modified, source version id and part count.
     """
 
+    console_link_fields = (("dest_bucket_key",), ("dest_bucket_name", "source_bucket_name"), "dest_region")
     template_fields: Sequence[str] = OBJECT_TEMPLATE_FIELDS
     template_fields_renderers = {"metadata": "json"}
 
@@ -126,6 +128,7 @@ class CosCopyObjectOperator(CosBaseOperator):
         self._refs: tuple[ObjectRef, ObjectRef] | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self.persist_console_link(context)
         outcome = self.hook.copy_object(
             **self.values(OBJECT_PARAMS),
             multipart_threshold=self.multipart_threshold,

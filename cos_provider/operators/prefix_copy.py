@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from cos_provider.client import limits
 from cos_provider.client.params import COPY_PARAMS
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import COPY_TEMPLATE_FIELDS, CosBaseOperator, openlineage_facets
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ PARAMS = (
 )
 
 
-class CosCopyPrefixOperator(CosBaseOperator):
+class CosCopyPrefixOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Copy every object under a prefix, matching a glob, or in a list of keys.
 
     Exactly one of ``prefix``, ``match_glob`` (``*``/``?`` within a path
@@ -55,6 +56,11 @@ class CosCopyPrefixOperator(CosBaseOperator):
     Returns the destination URIs (``cos://bucket/key``) of copied and skipped objects.
     """
 
+    console_link_fields = (
+        ("dest_prefix", "prefix", "match_glob"),
+        ("dest_bucket", "source_bucket"),
+        "dest_region",
+    )
     template_fields: Sequence[str] = (
         "source_bucket",
         "dest_bucket",
@@ -127,6 +133,7 @@ class CosCopyPrefixOperator(CosBaseOperator):
         return self.concurrency + self.part_concurrency
 
     def execute(self, context: Context) -> list[str]:
+        self.persist_console_link(context)
         result = self.hook.copy_prefix(
             **self.values(PARAMS),
             multipart_threshold=self.multipart_threshold,
