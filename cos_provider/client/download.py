@@ -38,6 +38,7 @@ from cos_provider.client.crc64 import crc64, crc64_combine
 from cos_provider.client.errors import CosIntegrityError, CosValidationError
 from cos_provider.client.models import ObjectInfo
 from cos_provider.client.operations import ObjectRef
+from cos_provider.client.restore import require_readable
 
 log = logging.getLogger("cos_provider.download")
 
@@ -195,9 +196,10 @@ class Downloader:
         if os.path.isdir(path):
             raise CosValidationError("local_path", f"{path} is a directory; name the file")
         folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
         started = time.monotonic()
         info = self.client.execute(ops.head_object(ref))
+        require_readable(info, "download")  # before the folder or the partial file exists
+        os.makedirs(folder, exist_ok=True)
         partial, sidecar_path = path + PARTIAL_SUFFIX, path + SIDECAR_SUFFIX
         sidecar = _Sidecar(sidecar_path, info, part_size)
         ranges = plan_ranges(info.size, part_size)
@@ -314,6 +316,7 @@ def read_object(client: CosClient, ref: ObjectRef, *, max_size: int = DEFAULT_MA
     if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size < 0:
         raise CosValidationError("max_size", f"must be a non-negative integer, got {max_size!r}")
     info = client.execute(ops.head_object(ref))
+    require_readable(info, "read")
     if info.size > max_size:
         raise CosValidationError(
             "max_size", f"{ref.uri()} is {info.size} bytes, more than max_size={max_size}"

@@ -18,6 +18,9 @@ GET      /_emulator/model            the current model
 POST     /_emulator/faults           a :class:`FaultRule` as an object, or a list
 GET      /_emulator/faults           the rules and how often each was used
 DELETE   /_emulator/faults           remove all rules
+PUT      /_emulator/restore          seconds per restore tier ``{"expedited", "standard",
+                                     "bulk"}``; GET reads them (see :mod:`.restore`)
+POST     /_emulator/clock            ``{"advance": seconds}``: move the restore clock
 POST     /_emulator/reset            drop everything
 GET      /_emulator/health           ``{"ok": true}``
 =======  ==========================  ==================================================
@@ -32,6 +35,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from cos_provider.emulator import restore
 from cos_provider.emulator.errors import CosError
 from cos_provider.emulator.faults import rules_from_json
 
@@ -103,6 +107,8 @@ def _dispatch(
             return 200, {"cleared": True}
         if method == "GET":
             return 200, {"rules": emu.faults()}
+    if name in ("restore", "clock"):
+        return restore.admin(emu, method, name, _json(body))
     if (method, name) == ("POST", "reset"):
         emu.reset()
         return 200, {"reset": True}

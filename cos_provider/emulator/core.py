@@ -10,6 +10,7 @@ from cos_provider.client import limits
 from cos_provider.emulator.auth import Verifier
 from cos_provider.emulator.faults import FaultBook
 from cos_provider.emulator.model import PerformanceModel
+from cos_provider.emulator.restore import RestoreBook
 from cos_provider.emulator.store import Store
 
 
@@ -70,3 +71,4 @@ class Core:
     counters: Counters = field(default_factory=Counters)
     single_copy_limit: int | None = limits.MAX_SINGLE_COPY_SIZE
     owner_uin: str = "100000000001"
+    restores: RestoreBook = field(default_factory=RestoreBook)
