@@ -1,0 +1,196 @@
+"""The restore request, its header, the hook's restore methods, and archived sources refused up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qcloud_cos import CosConfig, CosS3Client
+
+from cos_provider.client.errors import CosValidationError
+from cos_provider.client.operations import ObjectRef
+from cos_provider.client.restore import (
+    ArchivedObjectError,
+    build_body,
+    parse_body,
+    parse_restore_header,
+    restore_object,
+)
+from cos_provider.emulator import restore as emulator_restore
+from cos_provider.hooks.cos import CosHook
+from tests.conftest import DST_BUCKET, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET, VERSIONED_BUCKET
+from tests.restore.conftest import HOUR
+
+IGNORED = {"authorization", "user-agent", "host", "accept", "accept-encoding", "connection", "date"}
+
+
+def requests_sent(cos: Any) -> int:
+    return sum(sum(by_status.values()) for by_status in cos.counters()["requests"].values())
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every POST ?restore the emulator handles, as it arrived (then answered normally)."""
+    seen: list[dict[str, Any]] = []
+    original = emulator_restore.post_restore
+
+    def recording(core: Any, req: Any, fault: Any) -> Any:
+        seen.append(
+            {
+                "method": req.method,
+                "path": req.path,
+                "query": sorted(req.query),
+                "headers": {n.lower(): v for n, v in req.headers if n.lower() not in IGNORED},
+                "body": req.body,
+            }
+        )
+        return original(core, req, fault)
+
+    monkeypatch.setattr(emulator_restore, "post_restore", recording)
+    return seen
+
+
+def test_request_matches_the_sdk(cos: Any, client: Any, captured: list[dict[str, Any]]) -> None:
+    """The SDK and our client, against the same emulator, send the same request."""
+    cos.put_object(VERSIONED_BUCKET, "arch/a.bin", b"x", storage_class="ARCHIVE")
+    version = cos.head(VERSIONED_BUCKET, "arch/a.bin")["version_id"]
+    sdk = CosS3Client(
+        CosConfig(
+            Region=REGION,
+            SecretId=SECRET_ID,
+            SecretKey=SECRET_KEY,
+            Scheme="http",
+            Proxies={"http": cos.address},
+        ),
+        retry=0,
+    )
+    sdk.restore_object(
+        Bucket=VERSIONED_BUCKET,
+        Key="arch/a.bin",
+        RestoreRequest={"Days": 3, "CASJobParameters": {"Tier": "Expedited"}},
+        VersionId=version,
+    )
+    cos.reset()  # the same object again, unrestored, for our request
+    cos.create_bucket(VERSIONED_BUCKET, region=REGION, versioning=True)
+    cos.put_object(VERSIONED_BUCKET, "arch/a.bin", b"x", storage_class="ARCHIVE")
+    ours_version = cos.head(VERSIONED_BUCKET, "arch/a.bin")["version_id"]
+    assert (
+        client.execute(
+            restore_object(ObjectRef(VERSIONED_BUCKET, "arch/a.bin", ours_version), 3, "expedited")
+        )
+        == 202
+    )
+    theirs, ours = captured
+    theirs["query"] = [(n, ours_version if n == "versionId" else v) for n, v in theirs["query"]]
+    assert ours == theirs
+    assert ours["body"] == build_body(3, "Expedited")
+    assert ours["query"] == [("restore", ""), ("versionId", ours_version)]
+    assert "content-md5" not in ours["headers"] and "content-type" not in ours["headers"]
+
+
+@pytest.mark.parametrize(
+    ("days", "tier", "field"),
+    [
+        (0, "Standard", "days"),
+        (366, "Standard", "days"),
+        (1.5, "Standard", "days"),
+        (True, "Standard", "days"),
+        ("x", "Standard", "days"),
+        (1, "Fast", "tier"),
+        (1, None, "tier"),
+    ],
+)
+def test_bad_days_or_tier_fail_before_any_request(
+    cos: Any, cos_connection: str, days: Any, tier: Any, field: str
+) -> None:
+    before = requests_sent(cos)
+    hook = CosHook(cos_connection)
+    for call in (
+        lambda: restore_object(ObjectRef(SRC_BUCKET, "a"), days, tier),
+        lambda: hook.restore_object("cos://src/a", days=days, tier=tier),
+        lambda: hook.restore_objects("src", prefix="a/", days=days, tier=tier),
+    ):
+        with pytest.raises(CosValidationError) as caught:
+            call()
+        assert caught.value.field == field
+    assert requests_sent(cos) == before
+
+
+def test_body_and_header_rules() -> None:
+    assert parse_body(build_body(7, "Bulk")) == ("7", "Bulk")
+    with pytest.raises(ValueError):
+        parse_body(b"<Other/>")
+    assert parse_restore_header(None) is None
+    assert parse_restore_header('ongoing-request="true"').ongoing  # type: ignore[union-attr]
+    done = parse_restore_header('ongoing-request="false", expiry-date="Tue, 19 Nov 2019 16:00:00 GMT"')
+    assert done is not None and not done.ongoing and done.expiry is not None
+    assert done.expiry.isoformat() == "2019-11-19T16:00:00+00:00"
+
+
+def test_hook_restores_a_prefix_idempotently(cos: Any, cos_connection: str, captured: list[Any]) -> None:
+    cos.set_restore_times(standard=HOUR)
+    cos.put_object(SRC_BUCKET, "cold/a.bin", b"a", storage_class="ARCHIVE")
+    cos.put_object(SRC_BUCKET, "cold/b.bin", b"b", storage_class="DEEP_ARCHIVE")
+    cos.put_object(SRC_BUCKET, "cold/c.txt", b"c", storage_class="STANDARD_IA")
+    hook = CosHook(cos_connection)
+    first = hook.restore_objects("src", prefix="cold/", days=2)
+    assert [(r["key"], r["status"], r["requested"]) for r in first] == [
+        ("cold/a.bin", "in_progress", True),
+        ("cold/b.bin", "in_progress", True),
+        ("cold/c.txt", "not_archived", False),
+    ]
+    again = hook.restore_objects("src", match_glob="cold/*.bin", days=2)  # running: left alone
+    assert [(r["status"], r["requested"]) for r in again] == [("in_progress", False)] * 2
+    assert len(captured) == 2
+    cos.advance_clock(HOUR)
+    state = hook.get_restore_state("cos://src/cold/a.bin")
+    assert state.status == "restored" and state.readable and state.expiry is not None
+    assert hook.get_restore_state("cos://src/cold/b.bin").status == "in_progress"  # 4 h for DEEP_ARCHIVE
+    done = hook.restore_object("cos://src/cold/a.bin", days=5)  # restored: extended, not a failure
+    assert done["status"] == "restored" and done["requested"]
+    assert done["expiry_date"] > state.expiry.isoformat()
+    with pytest.raises(CosValidationError, match="DEEP_ARCHIVE") as caught:
+        hook.restore_objects("src", keys=["cold/a.bin", "cold/b.bin"], tier="Expedited")
+    assert caught.value.field == "tier"
+    assert len(captured) == 3  # the refused Expedited selection sent no POST at all
+
+
+def test_copy_and_download_of_an_unrestored_archive_fail_before_any_write(
+    cos: Any, cos_connection: str, tmp_path: Path
+) -> None:
+    cos.put_object(SRC_BUCKET, "cold/a.bin", b"a" * 10, storage_class="ARCHIVE")
+    cos.seed_synthetic(SRC_BUCKET, "cold/big.bin", size=3 * 1024 * 1024, storage_class="ARCHIVE")
+    hook = CosHook(cos_connection)
+    calls = [
+        ("copy", lambda: hook.copy_object("cos://src/cold/a.bin", "cos://dst/a.bin")),
+        (
+            "copy",
+            lambda: hook.copy_object(
+                "cos://src/cold/big.bin", "cos://dst/big.bin", multipart_threshold=1024 * 1024
+            ),
+        ),
+        ("copy", lambda: hook.copy_prefix("src", dest_bucket="dst", prefix="cold/")),
+        ("download", lambda: hook.download_file("cos://src/cold/a.bin", tmp_path / "sub" / "a.bin")),
+        ("read", lambda: hook.read_bytes("cos://src/cold/a.bin")),
+    ]
+    for action, call in calls:
+        with pytest.raises(ArchivedObjectError) as caught:
+            call()
+        message = str(caught.value)
+        assert message.startswith(f"cannot {action} cos://{SRC_BUCKET}/cold/")
+        assert "restore it first" in message and "CosRestoreObjectOperator" in message
+    requests = cos.counters()["requests"]
+    assert set(requests) <= {"HeadObject", "ListObjects"}, requests  # nothing but reads was sent
+    assert cos.live_uploads() == 0 and cos.head(DST_BUCKET, "a.bin") is None
+    assert list(tmp_path.iterdir()) == []  # not even the folder
+
+
+def test_a_running_restore_is_named_in_the_refusal(cos: Any, cos_connection: str) -> None:
+    cos.put_object(SRC_BUCKET, "cold/a.bin", b"a", storage_class="ARCHIVE")
+    hook = CosHook(cos_connection)
+    hook.restore_object("cos://src/cold/a.bin")
+    with pytest.raises(ArchivedObjectError, match="a restore is running"):
+        hook.copy_object("cos://src/cold/a.bin", "cos://dst/a.bin")
+    cos.advance_clock(3 * HOUR)
+    assert hook.copy_object("cos://src/cold/a.bin", "cos://dst/a.bin").size == 1
