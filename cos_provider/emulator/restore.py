@@ -124,6 +124,13 @@ class RestoreBook:
             return None
         return ONGOING if now < entry.ready else RESTORED
 
+    def expiry(self, bucket: str, version: ObjectVersion) -> float | None:
+        """When the restored copy of ``version`` stops being readable (``None``: none, or not yet)."""
+        now = self.clock()
+        with self._lock:
+            entry = self._current(bucket, version, now)
+        return entry.expiry if entry is not None and now >= entry.ready else None
+
     def readable(self, bucket: str, version: ObjectVersion) -> bool:
         return self.status(bucket, version) == RESTORED
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     from cos_provider.hooks.cos import CosHook
 
+REQUESTED_XCOM = "restore_requested"
+"""The URIs whose restore a deferred :class:`CosRestoreObjectOperator` started (read on resume)."""
 GRACE = 60.0
 """Seconds the framework's deferral timeout allows beyond the trigger's own deadline."""
 
@@ -59,9 +61,9 @@ def counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
 
 
 def restore_trigger(
-    op: Any, records: Sequence[dict[str, Any]], poke_interval: float, timeout: float, region: str | None
+    op: Any, uris: Sequence[str], poke_interval: float, timeout: float, region: str | None
 ) -> CosObjectRestoredTrigger:
-    """The trigger that waits for ``records``' running restores (the same watch as the sensor)."""
+    """The trigger that waits until ``uris`` are readable (the same watch as the sensor)."""
     return CosObjectRestoredTrigger(
         cos_conn_id=op.cos_conn_id,
         region=region,
@@ -69,7 +71,7 @@ def restore_trigger(
         timeout=timeout,
         started_at=SYSTEM_CLOCK.time(),
         poke_count=0,
-        targets=[r["uri"] for r in records if r["status"] == IN_PROGRESS],
+        targets=list(uris),
     )
 
 
@@ -195,22 +197,24 @@ class CosRestoreObjectOperator(CosBaseOperator):
             self.log.info(
                 "Deferring until %d restore(s) finish (polling every %.0fs)", len(running), self.poke_interval
             )
+            # What this try requested survives the deferral as an XCom (the
+            # trigger's event reports every object's state, not who asked).
+            requested = [r["uri"] for r in records if r["requested"]]
+            context["ti"].xcom_push(key=REQUESTED_XCOM, value=requested)
             self.defer(
-                trigger=restore_trigger(self, records, self.poke_interval, self.timeout_seconds, self.region),
+                trigger=restore_trigger(
+                    self, [r["uri"] for r in records], self.poke_interval, self.timeout_seconds, self.region
+                ),
                 method_name="execute_complete",
-                kwargs={"records": records},
                 timeout=timedelta(seconds=self.timeout_seconds + self.poke_interval + GRACE),
             )
         return {"objects": records, "counts": counts(records)}
 
-    def execute_complete(
-        self,
-        context: Context,
-        event: dict[str, Any] | None = None,
-        records: list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        done = {r["uri"]: r for r in restored_records(event)}
-        merged = [{**r, **done[r["uri"]]} if r["uri"] in done else r for r in records or []]
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        records = restored_records(event)
+        ti = context["ti"]
+        requested = set(ti.xcom_pull(task_ids=ti.task_id, key=REQUESTED_XCOM, map_indexes=ti.map_index) or ())
+        merged = [{**r, "requested": r["uri"] in requested} for r in records]
         self.log.info(
             "Restored: %s",
             ", ".join(f"{r['uri']} until {r['expiry_date']}" for r in merged if r["expiry_date"]),
@@ -300,7 +304,7 @@ class RestoreFirstMixin:
         )
         op.defer(
             trigger=restore_trigger(
-                self, records, self.restore_poke_interval, timeout, region or self.region
+                self, [r["uri"] for r in running], self.restore_poke_interval, timeout, region or self.region
             ),
             method_name="execute_after_restore",
             timeout=timedelta(seconds=timeout + self.restore_poke_interval + GRACE),
