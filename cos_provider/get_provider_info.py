@@ -135,11 +135,22 @@ def get_provider_info() -> dict[str, Any]:
                     "cos_provider.operators.listing",
                     "cos_provider.operators.download",
                     "cos_provider.operators.upload",
+                    "cos_provider.operators.restore",
                 ],
             }
         ],
-        "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],
-        "triggers": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.triggers.cos"]}],
+        "sensors": [
+            {
+                "integration-name": "Tencent COS",
+                "python-modules": ["cos_provider.sensors.cos", "cos_provider.sensors.restore"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Tencent COS",
+                "python-modules": ["cos_provider.triggers.cos", "cos_provider.triggers.restore"],
+            }
+        ],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [
