@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from cos_provider.client.errors import CosValidationError
+from cos_provider.client.params import positive_seconds
 from cos_provider.client.restore import IN_PROGRESS, validate_days, validate_tier
 from cos_provider.client.validation import validate_bool
 from cos_provider.client.watch import SYSTEM_CLOCK, WatchError
@@ -45,12 +46,6 @@ def check_restore_params(days: Any, tier: Any, days_field: str = "days", tier_fi
         validate_days(days, days_field)
     if not _templated(tier):
         validate_tier(tier, tier_field)
-
-
-def positive(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise CosValidationError(field, f"must be a positive number of seconds, got {value!r}")
-    return float(value)
 
 
 def counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -158,8 +153,8 @@ class CosRestoreObjectOperator(CosBaseOperator):
         self.tier = tier
         self.version_id = version_id
         self.wait_for_completion = wait_for_completion
-        self.poke_interval = positive(poke_interval, "poke_interval")
-        self.timeout_seconds = positive(timeout, "timeout")
+        self.poke_interval = positive_seconds(poke_interval, "poke_interval")
+        self.timeout_seconds = positive_seconds(timeout, "timeout")
         self.concurrency = concurrency
 
     def _restore(self) -> list[dict[str, Any]]:
@@ -258,7 +253,7 @@ class RestoreFirstMixin:
         self.restore_first = restore_first
         self.restore_days = restore_days
         self.restore_tier = restore_tier
-        self.restore_poke_interval = positive(restore_poke_interval, "restore_poke_interval")
+        self.restore_poke_interval = positive_seconds(restore_poke_interval, "restore_poke_interval")
         self._sources_restored = False
 
     def _restore_sources(self) -> tuple[list[dict[str, Any]], str | None]:

@@ -194,3 +194,100 @@ def test_a_running_restore_is_named_in_the_refusal(cos: Any, cos_connection: str
         hook.copy_object("cos://src/cold/a.bin", "cos://dst/a.bin")
     cos.advance_clock(3 * HOUR)
     assert hook.copy_object("cos://src/cold/a.bin", "cos://dst/a.bin").size == 1
+
+
+def test_operators_check_days_and_tier_at_parse_time_and_before_requests(
+    cos: Any, cos_connection: str
+) -> None:
+    from cos_provider.operators.object_copy import CosCopyObjectOperator
+    from cos_provider.operators.restore import CosRestoreObjectOperator
+
+    for kwargs, field in (({"days": 0}, "days"), ({"tier": "fast"}, "tier"), ({"days": "7d"}, "days")):
+        with pytest.raises(CosValidationError) as caught:
+            CosRestoreObjectOperator(task_id="r", key="cos://src/a", **kwargs)
+        assert caught.value.field == field
+    with pytest.raises(CosValidationError) as caught:
+        CosCopyObjectOperator(
+            task_id="c",
+            source_bucket_key="cos://src/a",
+            dest_bucket_key="b",
+            restore_first=True,
+            restore_tier="x",
+        )
+    assert caught.value.field == "restore_tier"
+    before = requests_sent(cos)
+    templated = CosRestoreObjectOperator(task_id="r", key="cos://src/a", tier="{{ params.tier }}")
+    templated.tier = "Glacier"  # as rendered
+    with pytest.raises(CosValidationError, match="tier"):
+        templated.execute({})
+    both = CosRestoreObjectOperator(task_id="r", key="cos://src/a", prefix="p/")
+    with pytest.raises(CosValidationError) as caught:
+        both.execute({})
+    assert caught.value.field == "key"
+    assert requests_sent(cos) == before
+
+
+class FakeTI:
+    """What the restore operator reads of its task instance: its id and its own XComs."""
+
+    task_id = "r"
+    map_index = -1
+
+    def __init__(self) -> None:
+        self.xcoms: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = value
+
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int) -> Any:
+        assert (task_ids, map_indexes) == (self.task_id, self.map_index)
+        return self.xcoms.get(key)
+
+
+def test_waiting_fails_fast_when_the_restore_is_lost(
+    cos: Any, cos_connection: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The object is rewritten while its restore runs: the trigger's error event fails the task."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from cos_provider.operators.restore import CosRestoreObjectOperator
+    from tests.sensors.support import DeferralLog, install_fake_clock, run_deferrable
+
+    install_fake_clock(monkeypatch)
+    cos.put_object(SRC_BUCKET, "cold/a.bin", b"a", storage_class="ARCHIVE")
+
+    def rewrite(bucket: str, key: str, status: str) -> None:
+        cos.core.restores.observers.clear()
+        cos.put_object(SRC_BUCKET, "cold/a.bin", b"new", storage_class="ARCHIVE")
+
+    cos.core.restores.observers.append(rewrite)
+    op = CosRestoreObjectOperator(
+        task_id="r", key="cos://src/cold/a.bin", wait_for_completion=True, poke_interval=1
+    )
+    log = DeferralLog()
+    with pytest.raises(AirflowFailException, match="no restore is running or done"):
+        run_deferrable(op, {"ti": FakeTI()}, log)
+    assert [e["status"] for e in log.events] == ["error"]
+
+
+def test_restore_first_copies_at_once_when_the_source_is_readable(cos: Any, cos_connection: str) -> None:
+    from cos_provider.operators.object_copy import CosCopyObjectOperator
+
+    cos.set_restore_times(expedited=0)
+    cos.put_object(SRC_BUCKET, "cold/a.bin", b"a", storage_class="ARCHIVE")
+    op = CosCopyObjectOperator(
+        task_id="c",
+        source_bucket_key="cos://src/cold/a.bin",
+        dest_bucket_key="cos://dst/a.bin",
+        restore_first=True,
+        restore_tier="Expedited",
+    )
+    assert op.execute({})["size"] == 1  # restored by the time of its HEAD: no deferral
+    plain = CosCopyObjectOperator(
+        task_id="p",
+        source_bucket_key="cos://src/cold/a.bin",
+        dest_bucket_key="cos://dst/b.bin",
+        restore_first=True,
+    )
+    assert plain.execute({})["size"] == 1  # already restored: restored again (extended), then copied
+    assert cos.counters()["requests"]["PostObjectRestore"] == {"202": 1, "200": 1}
