@@ -291,3 +291,14 @@ def test_restore_first_copies_at_once_when_the_source_is_readable(cos: Any, cos_
     )
     assert plain.execute({})["size"] == 1  # already restored: restored again (extended), then copied
     assert cos.counters()["requests"]["PostObjectRestore"] == {"202": 1, "200": 1}
+
+
+def test_cos_refusing_an_archive_is_explained() -> None:
+    from cos_provider.client.errors import CosServiceError
+    from cos_provider.client.explain import explain_service_error
+
+    exc = CosServiceError(403, "InvalidObjectState", "The object is archived", request_id="r1")
+    assert explain_service_error(exc) == (
+        "The object is archived (ARCHIVE/DEEP_ARCHIVE) and not restored: restore it first "
+        "(CosRestoreObjectOperator, or restore_first=True on the copy operators) (request id r1)."
+    )
