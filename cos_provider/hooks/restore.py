@@ -155,8 +155,8 @@ class CosRestoreMethods(CosBaseHook):
                 state = RestoreState(ref.bucket, ref.key, None, plain[ref.key], NOT_ARCHIVED)
                 records.append(state.to_dict(requested=False))
                 continue
-            state = posted.get(ref.key) or states[ref.key]
-            records.append(state.to_dict(requested=ref.key in posted))
+            state, accepted = posted.get(ref.key) or (states[ref.key], False)
+            records.append(state.to_dict(requested=accepted))
         started = sum(1 for r in records if r["requested"])
         self.log.info(
             "Restore (%s, %d day(s)): %d object(s), %d requested, %d already running, %d not archived",
@@ -170,14 +170,20 @@ class CosRestoreMethods(CosBaseHook):
         report_lineage(self, inputs=[r for r in refs if r.key not in plain])
         return records
 
-    def _post(self, client: CosClient, ref: ObjectRef, days: int, tier: str) -> RestoreState:
-        """POST, then HEAD for the state it left (running, or restored with its new expiry)."""
+    def _post(self, client: CosClient, ref: ObjectRef, days: int, tier: str) -> tuple[RestoreState, bool]:
+        """POST, then HEAD for the state it left (running, or restored with its new expiry).
+
+        The flag says whether COS accepted this POST: a 409 ``RestoreAlreadyInProgress``
+        (another restore won a race) is not an error, but not ours either.
+        """
         try:
             client.execute(restore_object(ref, days, tier))
+            accepted = True
         except CosServiceError as exc:
             if exc.code != "RestoreAlreadyInProgress":
                 raise
-        return restore_state(client.execute(ops.head_object(ref)))
+            accepted = False
+        return restore_state(client.execute(ops.head_object(ref))), accepted
 
 
 __all__ = ["DEFAULT_RESTORE_CONCURRENCY", "CosRestoreMethods"]

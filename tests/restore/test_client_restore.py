@@ -302,3 +302,21 @@ def test_cos_refusing_an_archive_is_explained() -> None:
         "The object is archived (ARCHIVE/DEEP_ARCHIVE) and not restored: restore it first "
         "(CosRestoreObjectOperator, or restore_first=True on the copy operators) (request id r1)."
     )
+
+
+def test_a_restore_started_by_someone_else_in_between_is_not_a_failure(
+    cos: Any, cos_connection: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the hook's HEAD and its POST another client starts the restore: COS says 409."""
+    cos.put_object(SRC_BUCKET, "cold/a.bin", b"a", storage_class="ARCHIVE")
+    original = emulator_restore.post_restore
+
+    def raced(core: Any, req: Any, fault: Any) -> Any:
+        version = cos.store.version(cos.store.bucket(SRC_BUCKET), "cold/a.bin", None)
+        core.restores.request(SRC_BUCKET, version, 1, "Bulk", HOUR)  # the other client's restore
+        return original(core, req, fault)
+
+    monkeypatch.setattr(emulator_restore, "post_restore", raced)
+    record = CosHook(cos_connection).restore_object("cos://src/cold/a.bin")
+    assert (record["status"], record["requested"]) == ("in_progress", False)
+    assert cos.counters()["requests"]["PostObjectRestore"] == {"409": 1}
