@@ -29,6 +29,7 @@ from cos_provider.client.restore import (
     RestoreState,
     check_tier_for,
     is_archived,
+    require_readable,
     restore_object,
     restore_state,
     validate_days,
@@ -64,6 +65,20 @@ class CosRestoreMethods(CosBaseHook):
         """Where ``key`` (or ``cos://bucket/key``) stands: not archived, not requested, in progress or restored."""
         ref = self.object_ref(key, bucket, version_id=version_id, region=region)
         return restore_state(self.client_for(region).execute(ops.head_object(ref)))
+
+    def require_restored(
+        self, uris: Any, action: str = "copy", *, region: str | None = None, concurrency: int = 8
+    ) -> None:
+        """Raise :class:`~cos_provider.client.restore.ArchivedObjectError` unless every
+        ``cos://`` URI in ``uris`` is readable (restored, or not archived): HEADs only.
+
+        Bulk operations call it on the archived entries of their listing before
+        their first write, so none of the batch is half done for an archive.
+        """
+        refs = [self.object_ref(uri, region=region) for uri in uris]
+        client = self.client_for(region)
+        for info in _in_order(lambda r: client.execute(ops.head_object(r)), refs, concurrency):
+            require_readable(info, action)
 
     def restore_object(
         self,

@@ -320,3 +320,23 @@ def test_a_restore_started_by_someone_else_in_between_is_not_a_failure(
     record = CosHook(cos_connection).restore_object("cos://src/cold/a.bin")
     assert (record["status"], record["requested"]) == ("in_progress", False)
     assert cos.counters()["requests"]["PostObjectRestore"] == {"409": 1}
+
+
+def test_prefix_download_refuses_an_archive_before_the_first_file(
+    cos: Any, cos_connection: str, tmp_path: Path
+) -> None:
+    from cos_provider.operators.download import CosToLocalFilesystemOperator
+
+    cos.put_object(SRC_BUCKET, "mix/1.txt", b"plain, listed first")
+    cos.put_object(SRC_BUCKET, "mix/2.bin", b"cold", storage_class="ARCHIVE")
+    op = CosToLocalFilesystemOperator(
+        task_id="d", bucket="src", prefix="mix/", local_folder=str(tmp_path / "out")
+    )
+    with pytest.raises(ArchivedObjectError, match=r"cannot download .*mix/2.bin.*CosRestoreObjectOperator"):
+        op.execute({})
+    assert not (tmp_path / "out").exists()
+    assert "GetObject" not in cos.counters()["requests"]
+    CosHook(cos_connection).restore_object("cos://src/mix/2.bin", tier="Expedited")
+    cos.advance_clock(HOUR)
+    done = op.execute({})
+    assert done["count"] == 2 and (tmp_path / "out" / "2.bin").read_bytes() == b"cold"
