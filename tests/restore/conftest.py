@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from cos_provider.triggers.cos import CosPollingTrigger
 from tests.airflow_support import airflow_db  # noqa: F401  (session fixture)
 from tests.copy.conftest import _restore_emulator  # noqa: F401  (autouse fixture)
 
@@ -53,6 +52,10 @@ def finish_after(cos: Any) -> Callable[..., dict[str, int]]:
 @pytest.fixture
 def trigger_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every trigger run, including those ``dag.test()`` runs inline."""
+    # Imported here: a conftest that imports Airflow at load time depends on the root
+    # conftest having set AIRFLOW_HOME first (see tests/conftest.py).
+    from cos_provider.triggers.cos import CosPollingTrigger
+
     runs: list[str] = []
     original = CosPollingTrigger.run
 
