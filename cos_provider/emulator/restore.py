@@ -11,7 +11,10 @@ makes a temporary copy readable (``cos-data-plane.md`` §7). Modelled here:
   ``InvalidObjectState``; malformed XML or a missing element is 400
   ``MalformedXML``; ``Days`` outside 1-365 or an unknown tier is 400
   ``InvalidArgument``, and so is ``Expedited`` for DEEP_ARCHIVE (COS
-  offers no Expedited tier there; its exact code is not documented).
+  offers no Expedited tier there; its exact code is not documented). The
+  status codes follow S3's semantics: the COS pages read
+  (``cos-data-plane.md`` §7) do not confirm them, so the client accepts any
+  2xx and recognises the codes, not the statuses.
 * A restore takes the model's time for its tier
   (:class:`~cos_provider.emulator.model.ModelSettings` ``restore_expedited``,
   ``restore_standard``, ``restore_bulk``: lower ends of COS's ARCHIVE ranges
