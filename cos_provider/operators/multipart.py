@@ -38,6 +38,7 @@ from cos_provider.operators.base import (
     CosBaseOperator,
     openlineage_facets,
 )
+from cos_provider.operators.restore import RestoreFirstMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -75,7 +76,7 @@ def refuse_secret_parameters(sse_customer_key: Any, source_sse_customer_key: Any
             raise CosValidationError(name, MAPPED_KEYS_RULE)
 
 
-class CosInitiateMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
+class CosInitiateMultipartCopyOperator(RestoreFirstMixin, CosConsoleLinkMixin, CosBaseOperator):
     """Step 1 of the mapped multipart copy: plan, then resume or initiate.
 
     Takes the source, destination and copy parameters of
@@ -92,6 +93,8 @@ class CosInitiateMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
     :param part_concurrency: Parallel part copies inside each mapped task;
         with ``max_mapped_tasks`` it sets the total concurrency the automatic
         part size is planned for.
+    :param restore_first: Restore an archived source first, deferring until it is readable
+        (``restore_days``, ``restore_tier``, ``restore_poke_interval``).
 
     Returns the list of batches (``{"index", "first_part", "last_part"}``) to
     expand over, and pushes the session to the ``session`` XCom.
@@ -164,6 +167,7 @@ class CosInitiateMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
 
     def execute(self, context: Context) -> list[dict[str, int]]:
         self.persist_console_link(context)
+        self.restore_sources_first(context)
         start = self.hook.start_multipart_copy(
             **self.values(OBJECT_PARAMS),
             batches=self._batches_wanted(),

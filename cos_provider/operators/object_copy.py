@@ -16,6 +16,7 @@ from cos_provider.operators.base import (
     openlineage_facets,
     refs_of,
 )
+from cos_provider.operators.restore import RestoreFirstMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from cos_provider.client.operations import ObjectRef
 
 
-class CosCopyObjectOperator(CosConsoleLinkMixin, CosBaseOperator):
+class CosCopyObjectOperator(RestoreFirstMixin, CosConsoleLinkMixin, CosBaseOperator):
     """Copy one object of any size (single PUT copy up to ``multipart_threshold``,
     verified multipart range copy above it, in-region or across regions).
 
@@ -65,6 +66,8 @@ class CosCopyObjectOperator(CosConsoleLinkMixin, CosBaseOperator):
     :param resume: Continue an upload left by a killed earlier try (see the README).
     :param overwrite: ``False``: fail (409 ``FileAlreadyExists``) rather than replace an existing
         destination, checked atomically by COS. No effect on a bucket that has ever had versioning.
+    :param restore_first: Restore an archived source first, deferring until it is readable
+        (``restore_days``, ``restore_tier``, ``restore_poke_interval``: see :class:`RestoreFirstMixin`).
     :param cos_conn_id: The Tencent COS connection.
     :param region: Overrides the connection's region.
 
@@ -129,6 +132,7 @@ class CosCopyObjectOperator(CosConsoleLinkMixin, CosBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         self.persist_console_link(context)
+        self.restore_sources_first(context)
         outcome = self.hook.copy_object(
             **self.values(OBJECT_PARAMS),
             multipart_threshold=self.multipart_threshold,
