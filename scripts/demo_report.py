@@ -24,6 +24,22 @@ def describe(value: Any) -> str:
         if "dest_uri" in value:
             return f"{value['source_uri']} -> {value['dest_uri']} ({size_text}, {how})"
         return f"re-tagged {value['uri']} ({size_text}, {how}): {value.get('metadata')}"
+    if isinstance(value, dict) and isinstance(value.get("objects"), list) and "bytes" in value:
+        return "uploaded " + ", ".join(
+            f"{o['uri']} ({o['size']} bytes, {o['parts']} part(s), crc64 {o['crc64']})"
+            for o in value["objects"][:3]
+        )
+    if isinstance(value, dict) and isinstance(value.get("files"), list):
+        return "downloaded " + ", ".join(
+            f"{f['uri']} -> {f['path']} ({f['size']} bytes, crc64 {f['crc64']})" for f in value["files"][:3]
+        )
+    if isinstance(value, dict) and "deleted_count" in value:
+        what = "would delete" if value.get("dry_run") else "deleted"
+        return f"{what} {value['deleted_count']} key(s) in {value['bucket']}, {value['error_count']} error(s)"
+    if isinstance(value, dict) and "manifest" in value:
+        return f"read {value['manifest']} (crc64 {value.get('crc64')})"
+    if isinstance(value, dict) and "path" in value and "size" in value:
+        return f"wrote {value['path']} ({value['size']} bytes)"
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return f"-> {len(value)} object(s): " + ", ".join(value[:3]) + (" ..." if len(value) > 3 else "")
     if isinstance(value, list) and value and isinstance(value[0], dict) and "key" in value[0]:

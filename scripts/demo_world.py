@@ -16,9 +16,11 @@ ARCHIVE_REGION = "ap-shanghai"
 LOGICAL_DATE = "2026-11-20"
 # Producers first: the consumer is scheduled on the archive DAG's asset.
 DAG_ORDER = (
+    "example_cos_objectstorage",  # reads the staging manifest before the archive DAG moves it
     "example_cos_daily_export_archive",
     "example_cos_mapped_multipart_copy",
     "example_cos_asset_consumer",
+    "example_cos_data_plane",
 )
 GiB = 1024**3
 
@@ -34,6 +36,7 @@ BUCKETS: dict[str, tuple[str, bool]] = {
     bucket("staging"): (REGION, False),
     bucket("media"): (REGION, False),
     bucket("media-backup"): (ARCHIVE_REGION, False),
+    bucket("ingest"): (REGION, False),
 }
 
 SEEDS: list[dict[str, Any]] = [

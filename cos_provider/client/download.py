@@ -35,15 +35,18 @@ from cos_provider.client.copy.plan import validate_concurrency
 from cos_provider.client.copy.progress import LoggerLike, ProgressReporter
 from cos_provider.client.copy.window import run_window
 from cos_provider.client.crc64 import crc64, crc64_combine
-from cos_provider.client.errors import CosIntegrityError, CosValidationError
+from cos_provider.client.encryption import CustomerKey, key_needed, require_https
+from cos_provider.client.errors import CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.models import ObjectInfo
 from cos_provider.client.operations import ObjectRef
+from cos_provider.client.restore import require_readable
 
 log = logging.getLogger("cos_provider.download")
 
 MiB = 1024 * 1024
 DEFAULT_PART_SIZE = 16 * MiB
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16
+"""Ranges in flight; as uploads, and each range streams into the file."""
 DEFAULT_MAX_READ = 64 * MiB
 PARTIAL_SUFFIX = ".cos-partial"
 SIDECAR_SUFFIX = ".cos-partial.json"
@@ -188,16 +191,21 @@ class Downloader:
         concurrency: int = DEFAULT_CONCURRENCY,
         part_size: int = DEFAULT_PART_SIZE,
         progress_interval: float = 10.0,
+        customer_key: CustomerKey | None = None,
     ) -> DownloadResult:
+        """``customer_key``: the SSE-C key of the object, sent on the HEAD and on every ranged GET (HTTPS only)."""
         validate_concurrency(concurrency)
         validate_part_size(part_size)
+        if customer_key is not None:
+            require_https(self.client.endpoint, "sse_customer_key")
         path = os.path.abspath(os.fspath(local_path))
         if os.path.isdir(path):
             raise CosValidationError("local_path", f"{path} is a directory; name the file")
         folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
         started = time.monotonic()
-        info = self.client.execute(ops.head_object(ref))
+        info = head(self.client, ref, customer_key)
+        require_readable(info, "download")  # before the folder or the partial file exists
+        os.makedirs(folder, exist_ok=True)
         partial, sidecar_path = path + PARTIAL_SUFFIX, path + SIDECAR_SUFFIX
         sidecar = _Sidecar(sidecar_path, info, part_size)
         ranges = plan_ranges(info.size, part_size)
@@ -238,7 +246,9 @@ class Downloader:
             def fetch(r: Range) -> int:
                 sink = _RangeSink(fd, r.first)
                 got = self.client.transport.execute_stream(
-                    ops.get_object_stream(pinned, r.first, r.last, if_match=info.etag),
+                    ops.get_object_stream(
+                        pinned, r.first, r.last, if_match=info.etag, customer_key=customer_key
+                    ),
                     sink.write,
                     restart=sink.restart,
                 )
@@ -309,11 +319,31 @@ class Downloader:
                 _remove(partial, sidecar_path)
 
 
-def read_object(client: CosClient, ref: ObjectRef, *, max_size: int = DEFAULT_MAX_READ) -> bytes:
+def head(client: CosClient, ref: ObjectRef, customer_key: CustomerKey | None) -> ObjectInfo:
+    """HEAD of what is read; a bare 400 without a key is restated as the likely missing SSE-C key."""
+    try:
+        return client.execute(ops.head_object(ref, customer_key))
+    except CosServiceError as exc:
+        restated = exc if customer_key is not None else key_needed(exc, ref.uri(), "sse_customer_key")
+        if restated is exc:
+            raise
+        raise restated from exc
+
+
+def read_object(
+    client: CosClient,
+    ref: ObjectRef,
+    *,
+    max_size: int = DEFAULT_MAX_READ,
+    customer_key: CustomerKey | None = None,
+) -> bytes:
     """The whole object in memory, refused before any GET if HEAD says it is over ``max_size``."""
     if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size < 0:
         raise CosValidationError("max_size", f"must be a non-negative integer, got {max_size!r}")
-    info = client.execute(ops.head_object(ref))
+    if customer_key is not None:
+        require_https(client.endpoint, "sse_customer_key")
+    info = head(client, ref, customer_key)
+    require_readable(info, "read")
     if info.size > max_size:
         raise CosValidationError(
             "max_size", f"{ref.uri()} is {info.size} bytes, more than max_size={max_size}"
@@ -323,7 +353,9 @@ def read_object(client: CosClient, ref: ObjectRef, *, max_size: int = DEFAULT_MA
         data, crc = b"", 0
     else:
         got = client.transport.execute_stream(
-            ops.get_object_stream(ref, if_match=info.etag), chunks.append, restart=chunks.clear
+            ops.get_object_stream(ref, if_match=info.etag, customer_key=customer_key),
+            chunks.append,
+            restart=chunks.clear,
         )
         data, crc = b"".join(chunks), got.crc64
     if len(data) != info.size:

@@ -50,6 +50,13 @@ STORAGE_CLASSES: Final = frozenset(
         "MAZ_INTELLIGENT_TIERING",
     }
 )
+ARCHIVED_STORAGE_CLASSES: Final = frozenset({"ARCHIVE", "DEEP_ARCHIVE"})
+"""Classes whose objects must be restored (POST Object restore) before a GET or copy (doc 436/30933)."""
+RESTORE_TIERS: Final = ("Expedited", "Standard", "Bulk")
+"""``CASJobParameters/Tier`` of POST Object restore; DEEP_ARCHIVE has no Expedited (doc 436/12633)."""
+MIN_RESTORE_DAYS: Final = 1
+MAX_RESTORE_DAYS: Final = 365
+"""Lifetime of a restored copy; 1-365 as Batch's ``ExpirationInDays`` (the POST doc gives no bound)."""
 OBJECT_ACLS: Final = frozenset(
     {
         "default",
@@ -77,3 +84,37 @@ ALLOWED_CONDITION_PAIRS: Final = frozenset(
         frozenset({"if_none_match", "if_modified_since"}),
     }
 )
+
+# Batch Operations (doc 436/33781, 436/33786; cos-data-plane.md §9).
+BATCH_JOB_STATUSES: Final = frozenset(
+    {
+        "New",
+        "Preparing",
+        "Suspended",
+        "Ready",
+        "Active",
+        "Pausing",
+        "Paused",
+        "Completing",
+        "Complete",
+        "Failing",
+        "Failed",
+        "Cancelling",
+        "Cancelled",
+    }
+)
+BATCH_TERMINAL_STATUSES: Final = frozenset({"Complete", "Failed", "Cancelled"})
+BATCH_COPY_STORAGE_CLASSES: Final = frozenset({"STANDARD", "STANDARD_IA"})
+"""``COSPutObjectCopy`` writes only these two classes."""
+BATCH_DIRECTIVES: Final = frozenset({"Copy", "Replaced", "Add"})
+"""Metadata, tagging and ACL directives of ``COSPutObjectCopy``."""
+BATCH_CANNED_ACLS: Final = frozenset({"private", "public-read"})
+MAX_JOB_PRIORITY: Final = 2_147_483_647
+MAX_JOB_TOKEN_BYTES: Final = 64
+MAX_JOB_DESCRIPTION_BYTES: Final = 256
+MAX_JOB_REPORT_PREFIX_BYTES: Final = 256
+MAX_JOB_STATUS_REASON_BYTES: Final = 256
+MAX_JOB_ARN_BYTES: Final = 1024
+MAX_JOB_PREFIX_BYTES: Final = 1024
+"""``ResourcesPrefix`` / ``TargetKeyPrefix`` of a ``PrefixReplace`` copy."""
+MAX_LIST_JOBS: Final = 1000

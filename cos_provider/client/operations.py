@@ -117,6 +117,7 @@ def _object_info(bucket: str, key: str, r: RawResponse) -> ObjectInfo:
         sse_customer_algorithm=h.get("x-cos-server-side-encryption-customer-algorithm"),
         sse_customer_key_md5=h.get("x-cos-server-side-encryption-customer-key-MD5"),
         tag_count=int(count) if (count := h.get("x-cos-tagging-count", "")).isdigit() else 0,
+        restore=h.get("x-cos-restore"),
     )
 
 
@@ -164,7 +165,12 @@ def get_object(ref: ObjectRef, first: int | None = None, last: int | None = None
 
 
 def get_object_stream(
-    ref: ObjectRef, first: int | None = None, last: int | None = None, *, if_match: str | None = None
+    ref: ObjectRef,
+    first: int | None = None,
+    last: int | None = None,
+    *,
+    if_match: str | None = None,
+    customer_key: CustomerKey | None = None,
 ) -> Call[ObjectInfo]:
     """GET Object for a streamed body (``Range: bytes=first-last``, pinned with ``If-Match``).
 
@@ -179,6 +185,8 @@ def get_object_stream(
         headers["Range"] = f"bytes={first}-{'' if last is None else last}"
     if if_match:
         headers["If-Match"] = if_match
+    if customer_key is not None:  # an SSE-C object: every GET repeats its key
+        headers.update(customer_key.headers())
 
     def parse(r: RawResponse) -> ObjectInfo:
         info = _object_info(ref.bucket, ref.key, r)
@@ -199,11 +207,16 @@ def put_object(
     attributes: ObjectAttributes | None = None,
     *,
     forbid_overwrite: bool = False,
+    customer_key: CustomerKey | None = None,
 ) -> Call[PutResult]:
-    """PUT Object; ``body`` is bytes or a :class:`FileRange` streamed from disk."""
+    """PUT Object; ``body`` is bytes or a :class:`FileRange` streamed from disk; ``customer_key``: SSE-C."""
     _object_ref(ref, "object")
-    headers = (attributes or ObjectAttributes()).headers()
+    attributes = attributes or ObjectAttributes()
+    keys = CustomerKeys(dest=customer_key)
+    _no_sse_c_with_sse(attributes, keys)
+    headers = attributes.headers()
     headers.update(forbid_overwrite_header(forbid_overwrite))
+    headers.update(keys.dest_headers())
     return Call(
         CosRequest("PutObject", "PUT", ref.bucket, ref.key, headers=headers, body=body, region=ref.region),
         lambda r: PutResult(
@@ -331,7 +344,13 @@ def initiate_multipart_upload(
     headers.update(keys.dest_headers())
     return Call(
         CosRequest(
-            "InitiateMultipartUpload", "POST", dest.bucket, dest.key, params={"uploads": ""}, headers=headers
+            "InitiateMultipartUpload",
+            "POST",
+            dest.bucket,
+            dest.key,
+            params={"uploads": ""},
+            headers=headers,
+            region=dest.region,
         ),
         lambda r: xmlcodec.parse_initiate_result(r.body),
     )
@@ -453,15 +472,35 @@ def list_parts(
     )
 
 
-def upload_part(dest: ObjectRef, upload_id: str, part_number: int, body: Body) -> Call[PartUploadResult]:
-    """Upload Part: ``body`` (bytes or a file range); the answer's ETag is the part's MD5."""
+def upload_part(
+    dest: ObjectRef,
+    upload_id: str,
+    part_number: int,
+    body: Body,
+    *,
+    customer_key: CustomerKey | None = None,
+) -> Call[PartUploadResult]:
+    """Upload Part: ``body`` (bytes or a file range); the answer's ETag is the part's MD5.
+
+    ``customer_key``: the upload's SSE-C key, which COS wants on every part.
+    """
     _object_ref(dest, "dest")
     validation.validate_part_number(part_number)
     if not upload_id:
         raise CosValidationError("upload_id", "must not be empty")
     params = {"partNumber": str(part_number), "uploadId": upload_id}
+    headers = customer_key.headers() if customer_key is not None else {}
     return Call(
-        CosRequest("UploadPart", "PUT", dest.bucket, dest.key, params=params, body=body, region=dest.region),
+        CosRequest(
+            "UploadPart",
+            "PUT",
+            dest.bucket,
+            dest.key,
+            params=params,
+            headers=headers,
+            body=body,
+            region=dest.region,
+        ),
         lambda r: PartUploadResult(
             part_number, r.headers.get("ETag", ""), _crc(r.headers), r.request_id or None
         ),

@@ -97,6 +97,8 @@ class CosRequest:
     region: str | None = None
     """Overrides the endpoint's region (cross-region source HEADs)."""
     read_timeout: float | None = None
+    host: str | None = None
+    """A host that is not a bucket's or the service's (the Batch Operations control endpoint)."""
 
     def __post_init__(self) -> None:
         # The last line of defence: operations name the user's parameter
@@ -222,7 +224,7 @@ def prepare(
     now: Callable[[], float] = time.time,
 ) -> PreparedRequest:
     """Build the URL and signed headers for one attempt of ``request``."""
-    host = (
+    host = request.host or (
         endpoint.host(request.bucket, request.region)
         if request.bucket
         else endpoint.service_host(request.region)

@@ -44,8 +44,14 @@ from cos_provider.client.retry import RetryPolicy, certificate_failure
 T = TypeVar("T")
 log = logging.getLogger("cos_provider.client")
 
-STREAM_CHUNK = 1024 * 1024
-"""Bytes read from a streamed body at a time: what a download holds in memory per request."""
+STREAM_CHUNK = 64 * 1024
+"""Bytes read from a streamed body at a time: what a download holds in memory per request.
+
+Small on purpose: a chunk above malloc's mmap threshold (128 KiB) is a
+fresh ``mmap`` each time, so every byte received also cost a page fault.
+Measured by ``bench/transfer.py``'s model on a 512 MiB download (8 ranges
+at a time): 1 MiB chunks spent 0.9-1.3 s of system time and 3.5 s, 256 KiB
+0.6 s and 2.5 s, 64 KiB 0.2 s and 1.75 s (the model's ideal: 1.5 s)."""
 
 
 @dataclass(frozen=True)

@@ -27,19 +27,20 @@ blobs), :mod:`.synthetic` (O(log n) CRC of huge deterministic content),
 operations, each module stating its decisions), :mod:`.validate` (header
 rules), :mod:`.xmlout`, :mod:`.faults`, :mod:`.model` (latency/bandwidth),
 :mod:`.admin` (``/_emulator/`` JSON API), :mod:`.process` (the CLI as a child
-process).
+process), :mod:`.restore` (archive restore and its clock).
 
 Operation names (counters, faults): HeadObject, GetObject, PutObject,
 DeleteObject, CopyObject, InitiateMultipartUpload, UploadPart, UploadPartCopy,
 CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
 ListObjects, HeadBucket, PutBucket, DeleteBucket, GetService,
 PutBucketVersioning, GetBucketVersioning, GetObjectTagging, PutObjectTagging,
-DeleteObjectTagging, and Unknown.
+DeleteObjectTagging, PostObjectRestore, CreateJob, DescribeJob, ListJobs, UpdateJobStatus
+(the Batch Operations control endpoint, :mod:`.batch`), and Unknown.
 """
 
 from cos_provider.emulator.emulator import CosEmulator
 from cos_provider.emulator.faults import FaultRule
-from cos_provider.emulator.model import ModelSettings, ideal_copy_time
+from cos_provider.emulator.model import ModelSettings, ideal_copy_time, ideal_download_time, ideal_upload_time
 from cos_provider.emulator.process import EmulatorProcess, start_emulator_process
 
 __all__ = [
@@ -48,5 +49,7 @@ __all__ = [
     "FaultRule",
     "ModelSettings",
     "ideal_copy_time",
+    "ideal_download_time",
+    "ideal_upload_time",
     "start_emulator_process",
 ]

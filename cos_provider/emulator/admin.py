@@ -13,11 +13,17 @@ POST     /_emulator/seed             ``{"bucket", "key", "size", "seed", "conten
 GET      /_emulator/counters         counters (see :meth:`CosEmulator.counters`)
 GET      /_emulator/object           ``?bucket=&key=[&version_id=]`` -> HEAD-like dict
 PUT      /_emulator/model            any of ``{"latency", "copy_bandwidth",
-                                     "aggregate_bandwidth"}`` (null = unlimited)
+                                     "aggregate_bandwidth", "transfer_bandwidth",
+                                     "transfer_aggregate_bandwidth"}`` (null = unlimited)
 GET      /_emulator/model            the current model
 POST     /_emulator/faults           a :class:`FaultRule` as an object, or a list
 GET      /_emulator/faults           the rules and how often each was used
 DELETE   /_emulator/faults           remove all rules
+GET/PUT  /_emulator/batch            batch job stats / ``{"rate"}`` (objects/s)
+POST     /_emulator/batch/fail       ``{"code", "reason", "after_tasks", "job_id"}``
+PUT      /_emulator/restore          seconds per restore tier ``{"expedited", "standard",
+                                     "bulk"}``; GET reads them (see :mod:`.restore`)
+POST     /_emulator/clock            ``{"advance": seconds}``: move the restore clock
 POST     /_emulator/reset            drop everything
 GET      /_emulator/health           ``{"ok": true}``
 =======  ==========================  ==================================================
@@ -32,6 +38,8 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from cos_provider.emulator import restore
+from cos_provider.emulator.batch import handle_admin as batch_admin
 from cos_provider.emulator.errors import CosError
 from cos_provider.emulator.faults import rules_from_json
 
@@ -85,7 +93,13 @@ def _dispatch(
     if name == "model":
         if method == "PUT":
             data = _json(body)
-            unknown = set(data) - {"latency", "copy_bandwidth", "aggregate_bandwidth"}
+            unknown = set(data) - {
+                "latency",
+                "copy_bandwidth",
+                "aggregate_bandwidth",
+                "transfer_bandwidth",
+                "transfer_aggregate_bandwidth",
+            }
             if unknown:
                 raise ValueError(f"unknown model fields: {', '.join(sorted(unknown))}")
             emu.set_model(**data)
@@ -103,6 +117,10 @@ def _dispatch(
             return 200, {"cleared": True}
         if method == "GET":
             return 200, {"rules": emu.faults()}
+    if name in ("batch", "batch/fail"):  # Batch Operations jobs: see batch.handle_admin
+        return batch_admin(emu.core.jobs, method, name, _json(body))
+    if name in ("restore", "clock"):
+        return restore.admin(emu, method, name, _json(body))
     if (method, name) == ("POST", "reset"):
         emu.reset()
         return 200, {"reset": True}

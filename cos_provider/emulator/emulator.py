@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ssl
 import threading
@@ -50,6 +51,8 @@ class CosEmulator:
         latency: float = 0.0,
         copy_bandwidth: float | None = None,
         aggregate_bandwidth: float | None = None,
+        transfer_bandwidth: float | None = None,
+        transfer_aggregate_bandwidth: float | None = None,
         auth_error_style: str = "code",
         single_copy_limit: int | None = limits.MAX_SINGLE_COPY_SIZE,
         owner_uin: str = "100000000001",
@@ -63,7 +66,15 @@ class CosEmulator:
         self.core = Core(
             store=self.store,
             verifier=Verifier(credentials or {}, temporary_credentials or {}, auth_error_style),
-            model=PerformanceModel(ModelSettings(latency, copy_bandwidth, aggregate_bandwidth)),
+            model=PerformanceModel(
+                ModelSettings(
+                    latency,
+                    copy_bandwidth,
+                    aggregate_bandwidth,
+                    transfer_bandwidth,
+                    transfer_aggregate_bandwidth,
+                )
+            ),
             faults=self.faults_book,
             single_copy_limit=single_copy_limit,
             owner_uin=owner_uin,
@@ -87,6 +98,7 @@ class CosEmulator:
 
     def stop(self) -> None:
         server, self._server = self._server, None
+        self.core.jobs.shutdown()
         if server is None:
             return
         server.shutdown()
@@ -115,6 +127,11 @@ class CosEmulator:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def batch_jobs(self) -> Any:
+        """The Batch Operations jobs (:class:`.batch.JobBook`): rate, failure injection, stats."""
+        return self.core.jobs
 
     @property
     def connection_stats(self) -> ConnectionStats:
@@ -257,22 +274,53 @@ class CosEmulator:
             "latency": s.latency,
             "copy_bandwidth": s.copy_bandwidth,
             "aggregate_bandwidth": s.aggregate_bandwidth,
+            "transfer_bandwidth": s.transfer_bandwidth,
+            "transfer_aggregate_bandwidth": s.transfer_aggregate_bandwidth,
         }
 
     def set_model(
-        self, latency: Any = UNSET, copy_bandwidth: Any = UNSET, aggregate_bandwidth: Any = UNSET
+        self,
+        latency: Any = UNSET,
+        copy_bandwidth: Any = UNSET,
+        aggregate_bandwidth: Any = UNSET,
+        transfer_bandwidth: Any = UNSET,
+        transfer_aggregate_bandwidth: Any = UNSET,
     ) -> None:
         """Change the performance model; omitted arguments keep their value, None = unlimited."""
         s = self.core.model.settings
         self.core.model.update(
-            ModelSettings(
+            dataclasses.replace(
+                s,
                 latency=s.latency if latency is UNSET else float(latency or 0.0),
                 copy_bandwidth=s.copy_bandwidth if copy_bandwidth is UNSET else copy_bandwidth,
                 aggregate_bandwidth=s.aggregate_bandwidth
                 if aggregate_bandwidth is UNSET
                 else aggregate_bandwidth,
+                transfer_bandwidth=s.transfer_bandwidth
+                if transfer_bandwidth is UNSET
+                else transfer_bandwidth,
+                transfer_aggregate_bandwidth=s.transfer_aggregate_bandwidth
+                if transfer_aggregate_bandwidth is UNSET
+                else transfer_aggregate_bandwidth,
             )
         )
+
+    def restore_times(self) -> dict[str, float]:
+        """Seconds a restore of an ARCHIVE object takes per tier (see :mod:`.restore`)."""
+        s = self.core.model.settings
+        return {"expedited": s.restore_expedited, "standard": s.restore_standard, "bulk": s.restore_bulk}
+
+    def set_restore_times(self, **seconds: float) -> None:
+        """``expedited=``, ``standard=``, ``bulk=``: seconds per tier; omitted tiers keep theirs."""
+        unknown = set(seconds) - {"expedited", "standard", "bulk"}
+        if unknown:
+            raise ValueError(f"unknown restore tiers: {', '.join(sorted(unknown))}")
+        changes = {f"restore_{tier}": float(value) for tier, value in seconds.items()}
+        self.core.model.update(dataclasses.replace(self.core.model.settings, **changes))
+
+    def advance_clock(self, seconds: float) -> float:
+        """Let ``seconds`` pass for restores (running ones finish, restored copies expire)."""
+        return self.core.restores.advance(seconds)
 
     def add_fault(self, rule: FaultRule) -> None:
         self.faults_book.add(rule)
@@ -285,8 +333,10 @@ class CosEmulator:
 
     def reset(self) -> None:
         """Drop all buckets, objects, uploads, counters and faults (the model is kept)."""
+        self.core.jobs.reset()
         self.store.reset()
         self.faults_book.reset()
         self.core.counters.reset()
+        self.core.restores.reset()
         if self._server is not None:
             self._server.connection_stats.reset()

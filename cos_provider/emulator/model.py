@@ -4,6 +4,15 @@
 * ``copy_bandwidth`` - bytes/s of one copy request: a CopyObject or
   UploadPartCopy of B bytes takes ``latency + B / copy_bandwidth``.
 * ``aggregate_bandwidth`` - bytes/s shared by all copies in flight.
+* ``transfer_bandwidth`` - bytes/s of one body on the wire: a PUT Object or
+  Upload Part body, or a GET body, of B bytes takes ``B / transfer_bandwidth``
+  on top of the latency (a link to one connection, like a real client's TCP).
+* ``transfer_aggregate_bandwidth`` - bytes/s shared by all bodies in flight
+  (the machine's NIC), a pipe of its own: copies run inside COS, transfers
+  over the client's network, and neither slows the other.
+* ``restore_expedited``, ``restore_standard``, ``restore_bulk`` - seconds a
+  POST Object restore of an ARCHIVE object takes per tier, on the restore
+  clock (see :mod:`.restore`; DEEP_ARCHIVE takes longer).
 
 The aggregate cap is a FIFO pipe with a virtual clock: a copy of B bytes
 reserves ``B / aggregate_bandwidth`` seconds of the pipe after the
@@ -13,6 +22,12 @@ sleeping happens outside it. The makespan of N concurrent copies is therefore
 ``max(B / copy_bandwidth, N * B / aggregate_bandwidth)``, the same as with
 fair sharing, which is what makes :func:`ideal_copy_time` a true lower bound
 to compare benchmarks against.
+
+Bodies are paced from when their request arrived (an upload) or their first
+byte is sent (a download), so the time the real socket took counts towards
+the model's, not on top of it: a body finishes at the later of the two.
+:func:`ideal_upload_time` and :func:`ideal_download_time` are the transfer
+counterparts of :func:`ideal_copy_time`.
 """
 
 from __future__ import annotations
@@ -20,7 +35,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -29,11 +44,24 @@ class ModelSettings:
     latency: float = 0.0
     copy_bandwidth: float | None = None
     aggregate_bandwidth: float | None = None
+    transfer_bandwidth: float | None = None
+    transfer_aggregate_bandwidth: float | None = None
+    restore_expedited: float = 60.0
+    restore_standard: float = 3 * 3600.0
+    restore_bulk: float = 5 * 3600.0
 
     def __post_init__(self) -> None:
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
-        for name in ("copy_bandwidth", "aggregate_bandwidth"):
+        for name in ("restore_expedited", "restore_standard", "restore_bulk"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 seconds")
+        for name in (
+            "copy_bandwidth",
+            "aggregate_bandwidth",
+            "transfer_bandwidth",
+            "transfer_aggregate_bandwidth",
+        ):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be > 0 or None (unlimited)")
@@ -52,11 +80,13 @@ class PerformanceModel:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._pipe_free = 0.0
+        self._transfer_pipe_free = 0.0
 
     def update(self, settings: ModelSettings) -> None:
         with self._lock:
             self.settings = settings
             self._pipe_free = 0.0
+            self._transfer_pipe_free = 0.0
 
     def copy_finish(self, nbytes: int, now: float) -> float:
         """When a copy of ``nbytes`` started at ``now`` finishes (reserves the pipe)."""
@@ -81,6 +111,49 @@ class PerformanceModel:
         if wait > 0:
             self._sleep(wait)
 
+    def body_finish(self, nbytes: int, start: float) -> float:
+        """When a body of ``nbytes`` whose transfer began at ``start`` is through (reserves the transfer pipe)."""
+        s = self.settings
+        finish = start
+        if s.transfer_bandwidth:
+            finish = start + nbytes / s.transfer_bandwidth
+        if s.transfer_aggregate_bandwidth:
+            with self._lock:
+                begin = max(start, self._transfer_pipe_free)
+                self._transfer_pipe_free = begin + nbytes / s.transfer_aggregate_bandwidth
+                finish = max(finish, self._transfer_pipe_free)
+        return finish
+
+    def receive(self, nbytes: int, since: float) -> None:
+        """Block until a received body of ``nbytes``, arriving since ``since``, is through the model."""
+        s = self.settings
+        if not (s.transfer_bandwidth or s.transfer_aggregate_bandwidth) or nbytes <= 0:
+            return
+        wait = self.body_finish(nbytes, since) - self._clock()
+        if wait > 0:
+            self._sleep(wait)
+
+    def send(self, chunks: Iterator[bytes], nbytes: int) -> Iterator[bytes]:
+        """``chunks`` (``nbytes`` in all) released no faster than the model sends them.
+
+        Each chunk waits until its share of the body's modelled time has
+        passed, so the client receives a steady stream (and can checksum and
+        write while the rest is "on the wire") rather than one late burst.
+        """
+        s = self.settings
+        if not (s.transfer_bandwidth or s.transfer_aggregate_bandwidth) or nbytes <= 0:
+            yield from chunks
+            return
+        start = self._clock()
+        span = self.body_finish(nbytes, start) - start
+        sent = 0
+        for chunk in chunks:
+            sent += len(chunk)
+            wait = start + span * min(1.0, sent / nbytes) - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+            yield chunk
+
     def request_latency(self) -> None:
         if self.settings.latency > 0:
             self._sleep(self.settings.latency)
@@ -99,16 +172,77 @@ def ideal_copy_time(
     time (greedy list scheduling in order); ``extra_requests`` serial requests
     (Initiate and Complete by default) add one ``latency`` each.
     """
+    return _ideal_time(
+        part_sizes,
+        concurrency,
+        settings.latency,
+        settings.copy_bandwidth,
+        settings.aggregate_bandwidth,
+        extra_requests,
+    )
+
+
+def ideal_upload_time(
+    part_sizes: Sequence[int],
+    concurrency: int,
+    settings: ModelSettings,
+    *,
+    extra_requests: int = 2,
+) -> float:
+    """Lower bound on the wall time of uploading ``part_sizes`` (PUT or Upload Part bodies).
+
+    As :func:`ideal_copy_time`, with the transfer bandwidths. One PUT Object
+    is ``[size]`` with ``extra_requests=0``; a multipart upload has Initiate
+    and Complete (pass 3 if a resume witness part is written too).
+    """
+    return _ideal_time(
+        part_sizes,
+        concurrency,
+        settings.latency,
+        settings.transfer_bandwidth,
+        settings.transfer_aggregate_bandwidth,
+        extra_requests,
+    )
+
+
+def ideal_download_time(
+    range_sizes: Sequence[int],
+    concurrency: int,
+    settings: ModelSettings,
+    *,
+    extra_requests: int = 1,
+) -> float:
+    """Lower bound on the wall time of ranged GETs of ``range_sizes``, ``concurrency`` at a time.
+
+    ``extra_requests`` is the HEAD that reads the size and ETag first.
+    """
+    return _ideal_time(
+        range_sizes,
+        concurrency,
+        settings.latency,
+        settings.transfer_bandwidth,
+        settings.transfer_aggregate_bandwidth,
+        extra_requests,
+    )
+
+
+def _ideal_time(
+    part_sizes: Sequence[int],
+    concurrency: int,
+    lat: float,
+    bandwidth: float | None,
+    aggregate: float | None,
+    extra_requests: int,
+) -> float:
     if concurrency < 1:
         raise ValueError("concurrency must be >= 1")
-    lat = settings.latency
     workers = [0.0] * min(concurrency, max(1, len(part_sizes)))
     heapq.heapify(workers)
     for size in part_sizes:
         start = heapq.heappop(workers)
-        duration = lat + (size / settings.copy_bandwidth if settings.copy_bandwidth else 0.0)
+        duration = lat + (size / bandwidth if bandwidth else 0.0)
         heapq.heappush(workers, start + duration)
     makespan = max(workers) if part_sizes else 0.0
-    if settings.aggregate_bandwidth:
-        makespan = max(makespan, lat + sum(part_sizes) / settings.aggregate_bandwidth)
+    if aggregate:
+        makespan = max(makespan, lat + sum(part_sizes) / aggregate)
     return makespan + extra_requests * lat

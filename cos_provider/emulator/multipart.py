@@ -122,8 +122,10 @@ def upload_part(core: Core, req: Request, fault: Fault | None) -> Response:
         raise CosError(400, "EntityTooLarge", f"a part may hold at most {limits.MAX_PART_SIZE} bytes")
     md5 = hashlib.md5(body)
     check_content_md5(req, md5.digest())
-    content = Content.from_bytes(body)
+    content = Content.from_bytes(body, md5.hexdigest())
     part = Part(number, md5.hexdigest(), content.extents, content.crc, time.time())
+    # Paced after the hashing and the spill, which real COS does while the body streams in.
+    core.model.receive(len(req.body), req.arrived)
     core.store.put_part(bucket, req.key, upload.upload_id, part)
     headers = {"ETag": quoted(part.etag), "x-cos-hash-crc64ecma": str(part.crc)}
     headers.update(upload.attrs.sse_headers())

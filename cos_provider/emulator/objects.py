@@ -3,8 +3,8 @@
 Decisions: GET of a current delete marker is 404 ``NoSuchKey`` and of a named
 delete marker 405 ``MethodNotAllowed`` (both with ``x-cos-delete-marker``);
 an unknown ``versionId`` is 404 ``NoSuchVersion``. GET of an ``ARCHIVE`` or
-``DEEP_ARCHIVE`` object is 403 ``InvalidObjectState`` (restore is not
-emulated); HEAD works. ``x-cos-storage-class`` is sent only when not
+``DEEP_ARCHIVE`` object is 403 ``InvalidObjectState`` unless a restored copy
+exists (see :mod:`.restore`); HEAD works and carries the restore headers. ``x-cos-storage-class`` is sent only when not
 ``STANDARD``, as COS does (the SDK reads its absence as standard). A
 multi-range ``Range`` is ignored (the whole object is sent), as RFC 9110
 allows.
@@ -107,9 +107,12 @@ def _read(core: Core, req: Request, *, with_body: bool) -> Response:
     bucket = bucket_of(core, req)
     version = find_version(core, bucket, req)
     validate.check_key_for(version.attrs.sse_c_md5, validate.customer_key(req), "The object")
-    if with_body and version.attrs.storage_class in ARCHIVED:
+    archived = version.attrs.storage_class in ARCHIVED
+    if with_body and archived and not core.restores.readable(bucket.name, version):
         raise CosError(403, "InvalidObjectState", "The object is archived; restore it before reading.")
     headers = object_headers(bucket, version)
+    if archived:
+        headers.update(core.restores.headers(bucket.name, version))
     status = validate.read_conditions(req, version)
     if status == 304:
         return Response(
@@ -124,7 +127,7 @@ def _read(core: Core, req: Request, *, with_body: bool) -> Response:
     if rng:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     if with_body:
-        resp.stream = version.content.iter_bytes(start, end)
+        resp.stream = core.model.send(version.content.iter_bytes(start, end), end - start)
         resp.stream_length = end - start
     return resp
 
@@ -167,7 +170,9 @@ def put_object(core: Core, req: Request, fault: Fault | None) -> Response:
     attrs = validate.write_attrs(req)
     md5 = hashlib.md5(body)
     check_content_md5(req, md5.digest())
-    content = Content.from_bytes(body)
+    content = Content.from_bytes(body, md5.hexdigest())
+    # Paced after the hashing and the spill, which real COS does while the body streams in.
+    core.model.receive(len(req.body), req.arrived)
     version = core.store.put(
         bucket, req.key, content, md5.hexdigest(), attrs, forbid_overwrite=validate.forbid_overwrite(req)
     )

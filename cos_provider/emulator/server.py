@@ -55,7 +55,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from cos_provider.client import limits
 from cos_provider.client.endpoints import parse_host
-from cos_provider.emulator import buckets, copy, deletes, multipart, objects, xmlout
+from cos_provider.emulator import batch, buckets, copy, deletes, multipart, objects, restore, xmlout
 from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
@@ -71,7 +71,6 @@ Handler = Callable[[Core, Request, Fault | None], Response]
 UNSUPPORTED_SUBRESOURCES = frozenset(
     {
         "acl",
-        "restore",
         "cors",
         "lifecycle",
         "policy",
@@ -118,6 +117,9 @@ def _not_implemented(name: str) -> Handler:
 
 def route(req: Request) -> tuple[str, Handler]:
     """Name the operation and pick its handler; sets ``req.bucket/region/key``."""
+    control = batch.route(req)  # the Batch Operations control endpoint
+    if control is not None:
+        return control
     parsed = parse_host(req.host)
     method = req.method
     if parsed is None:
@@ -138,6 +140,10 @@ def route(req: Request) -> tuple[str, Handler]:
     unsupported = sorted(UNSUPPORTED_SUBRESOURCES.intersection(n for n, _ in req.query))
     if unsupported:
         return "Unknown", _not_implemented(f"?{unsupported[0]}")
+    if req.has_param("restore"):
+        if req.key and method == "POST":
+            return "PostObjectRestore", restore.post_restore
+        return "Unknown", _not_implemented(f"{method} ?restore")
     if req.has_param("tagging"):
         tagging_ops = {"GET": "GetObjectTagging", "PUT": "PutObjectTagging", "DELETE": "DeleteObjectTagging"}
         if req.key and method in tagging_ops:
@@ -280,6 +286,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
         return words[1] if len(words) == 3 else self.path
 
     def _handle(self) -> None:
+        arrived = time.monotonic()
         target = self._raw_target()
         authority = ""
         if target.lower().startswith(("http://", "https://")):
@@ -299,7 +306,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
         if admin:
             self._handle_admin(raw_path, raw_query, body, request_id)
             return
-        self._handle_cos(host, raw_path, raw_query, body, request_id)
+        self._handle_cos(host, raw_path, raw_query, body, request_id, arrived)
 
     def _handle_admin(self, raw_path: str, raw_query: str, body: bytes, request_id: str) -> None:
         if not _is_loopback(self.client_address[0]):
@@ -313,7 +320,9 @@ class CosRequestHandler(BaseHTTPRequestHandler):
             data,
         )
 
-    def _handle_cos(self, host: str, raw_path: str, raw_query: str, body: bytes, request_id: str) -> None:
+    def _handle_cos(
+        self, host: str, raw_path: str, raw_query: str, body: bytes, request_id: str, arrived: float
+    ) -> None:
         core = self.server.core
         core.counters.enter()
         operation = "Unknown"
@@ -339,6 +348,7 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                     client=self.client_address[0],
                     request_id=request_id,
                     secure=isinstance(self.connection, ssl.SSLSocket),
+                    arrived=arrived,
                 )
                 if not path.startswith("/"):
                     raise CosError(400, "InvalidURI", f"request target {raw_path!r} is not a path")

@@ -18,6 +18,7 @@ import itertools
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from cos_provider.client.endpoints import full_bucket_name
@@ -311,20 +312,37 @@ class Store:
         if i < len(bucket.keys) and bucket.keys[i] == key:
             del bucket.keys[i]
 
-    def live_keys_after(self, bucket: Bucket, marker: str, prefix: str) -> list[tuple[str, ObjectVersion]]:
-        """Keys > marker starting with prefix whose current version is not a delete marker."""
-        with self.lock:
-            start = bisect.bisect_right(bucket.keys, marker) if marker else 0
-            if prefix:
-                start = max(start, bisect.bisect_left(bucket.keys, prefix))
-            out = []
-            for key in bucket.keys[start:]:
-                if not key.startswith(prefix):
-                    break
-                current = bucket.versions[key][-1]
-                if not current.is_delete_marker:
-                    out.append((key, current))
-            return out
+    def live_keys_after(
+        self, bucket: Bucket, marker: str, prefix: str, chunk: int = 1024
+    ) -> Iterator[tuple[str, ObjectVersion]]:
+        """Keys > marker starting with prefix whose current version is not a delete marker.
+
+        Lazily, ``chunk`` keys per hold of the lock: a page of 1,000 reads about
+        1,000 keys, not every key after the marker (a 100,000-key listing was
+        quadratic). Between chunks the position is found again from the last
+        key, so a key written meanwhile is seen or not, but no key is seen twice.
+        """
+        after = marker
+        while True:
+            with self.lock:
+                keys = bucket.keys
+                start = bisect.bisect_right(keys, after) if after else 0
+                if prefix:
+                    start = max(start, bisect.bisect_left(keys, prefix))
+                out = []
+                ended = False
+                for key in keys[start : start + chunk]:
+                    if not key.startswith(prefix):
+                        ended = True
+                        break
+                    current = bucket.versions[key][-1]
+                    if not current.is_delete_marker:
+                        out.append((key, current))
+                    after = key
+                ended = ended or start + chunk >= len(keys)
+            yield from out
+            if ended:
+                return
 
     # -- multipart ---------------------------------------------------------
 

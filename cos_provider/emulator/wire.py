@@ -56,6 +56,8 @@ class Request:
     operation: str = "Unknown"
     secure: bool = False
     """Arrived over TLS (SSE-C is refused otherwise)."""
+    arrived: float = 0.0
+    """``time.monotonic()`` when the request line was read: where the model paces a body from."""
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
     _params: dict[str, str] = field(default_factory=dict, repr=False)
 

@@ -8,12 +8,11 @@ from typing import Any
 from cos_provider.client import validation
 from cos_provider.client.copy.plan import validate_concurrency
 from cos_provider.client.delete import DeleteResult, delete_keys, version_entries
-from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.models import ListedObject, ObjectInfo
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.selection import Selection
-from cos_provider.hooks.base import CosBaseHook, mask_customer_key
+from cos_provider.hooks.base import CosBaseHook
 from cos_provider.hooks.lineage import report_lineage
 
 DEFAULT_DELETE_CONCURRENCY = 4
@@ -48,11 +47,10 @@ class CosObjectMethods(CosBaseHook):
         region: str | None = None,
         sse_customer_key: str | None = None,
     ) -> ObjectInfo:
-        """HEAD; an SSE-C object needs its ``sse_customer_key`` (over HTTPS)."""
+        """HEAD; an SSE-C object needs its ``sse_customer_key`` (over HTTPS), else the
+        connection's ``sse_customer_key`` extra, as downloads and copies read it."""
         ref = self.object_ref(key, bucket, version_id=version_id, region=region)
-        customer_key = CustomerKey.parse(sse_customer_key, "sse_customer_key")
-        if customer_key is not None:
-            mask_customer_key(customer_key)
+        customer_key = self.customer_keys({"sse_customer_key": sse_customer_key}).dest
         return self.conn.head_object(
             ref.bucket, ref.key, ref.version_id, ref.region, customer_key=customer_key
         )

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from typing import IO, Any
 
 from cos_provider.client import params, validation
+from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.upload import (
     DEFAULT_MULTIPART_THRESHOLD,
@@ -44,6 +45,10 @@ class CosUploadMethods(CosBaseHook):
     def _uploader(self, region: str | None) -> AbstractContextManager[Uploader]:
         return self._running(Uploader(self.client_for(region), logger=self.log))
 
+    def _customer_key(self, value: str | CustomerKey | None) -> CustomerKey | None:
+        """The SSE-C key to encrypt with: the parameter, else the connection's ``sse_customer_key`` extra."""
+        return self.customer_keys({"sse_customer_key": value}).dest
+
     def upload_file(
         self,
         local_path_or_fileobj: str | os.PathLike[str] | IO[bytes],
@@ -55,6 +60,7 @@ class CosUploadMethods(CosBaseHook):
         concurrency: int = DEFAULT_UPLOAD_CONCURRENCY,
         resume: bool = True,
         region: str | None = None,
+        sse_customer_key: str | CustomerKey | None = None,
         **attributes: Any,
     ) -> UploadResult:
         """Upload a local file (a path, or a seekable binary file object from its position).
@@ -66,6 +72,10 @@ class CosUploadMethods(CosBaseHook):
         ``CosIntegrityError`` raised. ``attributes``: the copies' destination
         attributes (``metadata``, ``content_type``, ``storage_class``, ``acl``,
         ``tagging``, ``server_side_encryption``...) and ``overwrite``.
+        ``sse_customer_key``: SSE-C (the base64 of a 32-byte key, HTTPS
+        only), sent on the PUT, or on Initiate and every part; the
+        connection's ``sse_customer_key`` extra when not given. The key is
+        masked in logs and never returned.
         """
         check_upload_params(attributes)
         ref = self.object_ref(key, bucket, region=region)
@@ -78,6 +88,7 @@ class CosUploadMethods(CosBaseHook):
             resume=validation.validate_bool(resume, "resume"),
             overwrite=validation.validate_bool(attributes.pop("overwrite", True), "overwrite"),
             attributes=params.attributes(attributes),
+            customer_key=self._customer_key(sse_customer_key),
         )
         with self._uploader(region) as uploader:
             result = uploader.upload(local_path_or_fileobj, ref, options)
@@ -102,15 +113,17 @@ class CosUploadMethods(CosBaseHook):
         bucket: str | None = None,
         *,
         region: str | None = None,
+        sse_customer_key: str | CustomerKey | None = None,
         **attributes: Any,
     ) -> UploadResult:
-        """One PUT of ``data``, its CRC64 checked against COS's; attributes as :meth:`upload_file`."""
+        """One PUT of ``data``, its CRC64 checked against COS's; attributes and ``sse_customer_key`` as :meth:`upload_file`."""
         check_upload_params(attributes)
         ref = self.object_ref(key, bucket, region=region)
         overwrite = validation.validate_bool(attributes.pop("overwrite", True), "overwrite")
         attrs = params.attributes(attributes)
+        customer_key = self._customer_key(sse_customer_key)
         with self._uploader(region) as uploader:
-            result = uploader.write(data, ref, attrs, overwrite=overwrite)
+            result = uploader.write(data, ref, attrs, overwrite=overwrite, customer_key=customer_key)
         report_lineage(self, outputs=[ref])
         return result
 

@@ -12,9 +12,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.upload import DEFAULT_MULTIPART_THRESHOLD, DEFAULT_UPLOAD_CONCURRENCY
 from cos_provider.hooks.upload import UPLOAD_PARAMS
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import CosBaseOperator
 
 ATTRIBUTE_TEMPLATE_FIELDS = (
@@ -51,7 +53,7 @@ def local_files(source: str) -> list[tuple[str, str]]:
     raise CosValidationError("source", f"{source!r} is not a file, a folder or a glob of files")
 
 
-class LocalFilesystemToCosOperator(CosBaseOperator):
+class LocalFilesystemToCosOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Upload one local file, a folder, or a glob of files to COS.
 
     With one file and ``dest_key`` set, the object is ``dest_key``; otherwise
@@ -62,8 +64,12 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
     :param dest_bucket: The bucket (a bare name gets the connection's APPID).
     :param dest_key: The key of a single file (or a ``cos://bucket/key`` URL).
     :param dest_prefix: The key prefix for folders and globs.
+    :param sse_customer_key: SSE-C: the base64 of a 32-byte key (HTTPS only), sent on the PUT or on
+        Initiate and every part. Not templated; masked in logs; defaults to the connection's extra.
     """
 
+    sse_customer_key: CustomerKey | None  # set by keep_secrets, never templated
+    console_link_fields = (("dest_key", "dest_prefix"), ("dest_bucket",), "region")
     template_fields: Sequence[str] = (
         "source",
         "dest_bucket",
@@ -98,6 +104,7 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
         server_side_encryption: str | None = None,
         kms_key_id: str | None = None,
         kms_context: Any = None,
+        sse_customer_key: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -111,8 +118,10 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
         self.resume = resume
         self.overwrite = overwrite
         self.keep(locals(), ATTRIBUTE_TEMPLATE_FIELDS)
+        self.keep_secrets(locals(), ("sse_customer_key",))
 
     def execute(self, context: Any) -> dict[str, Any]:
+        self.persist_console_link(context)
         files = local_files(self.source)
         if self.dest_key and len(files) != 1:
             raise CosValidationError(
@@ -132,6 +141,7 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
                 part_size=self.part_size,
                 concurrency=self.concurrency,
                 resume=self.resume,
+                sse_customer_key=self.sse_customer_key,
                 **attributes,
             )
             self.log.info("Uploaded %s to %s (%d bytes)", path, result.uri, result.size)
@@ -139,9 +149,13 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
         return {"count": len(results), "bytes": sum(r["size"] for r in results), "objects": results}
 
 
-class CosCreateObjectOperator(CosBaseOperator):
-    """Write ``data`` (str, bytes, or a dict/list written as JSON) to one object; XCom: the UploadResult dict."""
+class CosCreateObjectOperator(CosConsoleLinkMixin, CosBaseOperator):
+    """Write ``data`` (str, bytes, or a dict/list written as JSON) to one object; XCom: the UploadResult dict.
 
+    ``sse_customer_key``: as :class:`LocalFilesystemToCosOperator`'s.
+    """
+
+    sse_customer_key: CustomerKey | None  # set by keep_secrets, never templated
     template_fields: Sequence[str] = (
         "data",
         "key",
@@ -171,6 +185,7 @@ class CosCreateObjectOperator(CosBaseOperator):
         server_side_encryption: str | None = None,
         kms_key_id: str | None = None,
         kms_context: Any = None,
+        sse_customer_key: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -180,10 +195,13 @@ class CosCreateObjectOperator(CosBaseOperator):
         self.encoding = encoding
         self.overwrite = overwrite
         self.keep(locals(), ATTRIBUTE_TEMPLATE_FIELDS)
+        self.keep_secrets(locals(), ("sse_customer_key",))
 
     def execute(self, context: Any) -> dict[str, Any]:
+        self.persist_console_link(context)
         attributes = self.values(ATTRIBUTE_TEMPLATE_FIELDS)
         attributes["overwrite"] = self.overwrite
+        attributes["sse_customer_key"] = self.sse_customer_key
         data = self.data
         if isinstance(data, bytes | bytearray):
             result = self.hook.write_bytes(bytes(data), self.key, self.bucket, **attributes)

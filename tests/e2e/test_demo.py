@@ -30,8 +30,46 @@ def test_demo_runs_every_example_dag_and_leaves_nothing_behind(tmp_path):
         "example_cos_daily_export_archive",
         "example_cos_mapped_multipart_copy",
         "example_cos_asset_consumer",
+        "example_cos_data_plane",
     ):
         assert f"airflow dags test {dag_id} -> exit 0" in out
     assert not re.search(r"^example_\S+ / \S+\s+(?!success)\w+", out, flags=re.M)
+    # The data plane: local file, upload, copy and downloaded file checked against one CRC64; the deleted key gone.
+    plane = out.split("data plane check", 1)[1].split("destination", 1)[0]
+    checked = re.findall(
+        r"^(local file|uploaded|copy re-tagged|copy|downloaded file|deleted|cos://)\S*.*\s(yes|NO.*)$",
+        plane,
+        flags=re.M,
+    )
+    assert [what for what, _ in checked] == [
+        "local file",
+        "uploaded",
+        "copy",
+        "copy re-tagged",
+        "downloaded file",
+        "deleted",
+        "cos://",
+    ]
+    assert {verdict for _, verdict in checked} == {"yes"}
+    assert len(set(re.findall(r"crc64 (\d+)", plane))) == 1
     pid = int(re.search(r"emulator ready at \S+ \(pid (\d+)\)", out).group(1))
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_demo_connection_holds_nothing_too_short_for_airflows_masker(tmp_path):
+    """Airflow registers every string of a connection's extra as a secret and warns once per
+    process ("Skipping masking for a secret as it's too short") for any shorter than its
+    minimum: a ``"scheme": "http"`` extra put that warning in every task and trigger log."""
+    import json
+
+    from airflow.sdk._shared.secrets_masker.secrets_masker import SecretsMasker
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import demo
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    connection = json.loads(demo.airflow_env("http://127.0.0.1:9000", tmp_path)["AIRFLOW_CONN_COS_DEFAULT"])
+    strings = [v for v in connection["extra"].values() if isinstance(v, str)]
+    assert strings
+    assert all(len(v) >= SecretsMasker.min_length_to_mask for v in strings), connection["extra"]

@@ -173,3 +173,44 @@ def test_failing_part_copies_fail_cleanly(airflow_db, cos, world_on_emulator, ca
     )
     assert failure, text[-3000:]
     assert SECRET_KEY not in text
+
+
+def file_crc64(path) -> int:
+    value = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            value = crc64(chunk, value)
+    return value
+
+
+def test_data_plane(airflow_db, cos, world_on_emulator):
+    """Upload (multipart) -> copy -> re-tag -> download -> delete: one CRC64 all the way, nothing left."""
+    dag_run = run("example_cos_data_plane")
+    assert set(task_states(dag_run).values()) == {"success"}, task_states(dag_run)
+
+    local = xcom(dag_run, "write_local_file")
+    local_crc = file_crc64(local["path"])
+    uploaded = xcom(dag_run, "upload")
+    assert uploaded["count"] == 1
+    (obj,) = uploaded["objects"]
+    assert obj["uri"] == f"cos://{b('ingest')}/landing/{D}/events.csv"
+    assert obj["size"] == local["size"] == 20 * 1024 * 1024
+    assert obj["parts"] == 5  # the multipart path, 4 MiB parts
+    assert int(obj["crc64"]) == local_crc
+
+    copied = cos.head(b("warehouse"), f"curated/events/{D}.csv")
+    assert int(copied["crc64"]) == local_crc
+    assert copied["metadata"] == {"produced-by": "example_cos_data_plane", "run": dag_run.run_id}
+    assert copied["content_type"] == "text/csv"
+    assert copied["tags"] == {"stage": "curated", "retention": "90d"}  # re-tagged, replacing "landing"
+
+    (downloaded,) = xcom(dag_run, "download")["files"]
+    assert downloaded["uri"] == f"cos://{b('warehouse')}/curated/events/{D}.csv"
+    assert int(downloaded["crc64"]) == local_crc == file_crc64(downloaded["path"])
+    assert downloaded["verified"] is True
+
+    deleted = xcom(dag_run, "delete_landing")
+    assert deleted["deleted_keys"] == [f"landing/{D}/events.csv"]
+    assert deleted["error_count"] == 0
+    assert cos.head(b("ingest"), f"landing/{D}/events.csv") is None
+    assert cos.live_uploads() == 0

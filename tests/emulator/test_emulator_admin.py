@@ -35,7 +35,15 @@ def test_admin_round_trip(emu: CosEmulator, raw: Raw) -> None:
 
 def test_admin_model_and_faults(emu: CosEmulator, raw: Raw, bucket: str) -> None:
     model = admin(emu, "PUT", "model", json={"latency": 0.0, "copy_bandwidth": 1e9}).json()
-    assert model == {"latency": 0.0, "copy_bandwidth": 1e9, "aggregate_bandwidth": None}
+    assert model == {
+        "latency": 0.0,
+        "copy_bandwidth": 1e9,
+        "aggregate_bandwidth": None,
+        "transfer_bandwidth": None,
+        "transfer_aggregate_bandwidth": None,
+    }
+    assert admin(emu, "PUT", "model", json={"transfer_bandwidth": 2e8}).json()["transfer_bandwidth"] == 2e8
+    emu.set_model(transfer_bandwidth=None)
     assert emu.model()["copy_bandwidth"] == 1e9
     assert admin(emu, "PUT", "model", json={"speed": 1}).status_code == 400
     rules = [

@@ -44,3 +44,27 @@ def test_create_object(cos: Any, cos_connection: str) -> None:
     assert cos.get_object_bytes(DST_BUCKET, "made/r2.txt") == b"run r2"
     assert json.loads(cos.get_object_bytes(DST_BUCKET, "made/doc.json")) == {"名字": "值", "n": 1}
     assert xcom(run, "json")["uri"] == f"cos://{DST_BUCKET}/made/doc.json"
+
+
+def test_a_lost_initiate_reply_leaves_no_upload_after_a_retried_task(
+    cos: Any, cos_connection: str, tmp_path: Any
+) -> None:
+    """Try 1: Initiate's reply is cut (two uploads), then part 2 keeps failing: the task fails.
+    Try 2 (Airflow's retry) uploads the file. Nothing of try 1 is left open."""
+    from cos_provider.emulator import FaultRule
+
+    path = tmp_path / "r.bin"
+    path.write_bytes(bytes(range(256)) * (12 * 1024))  # 3 MiB: three parts
+    cos.add_fault(FaultRule(operation="InitiateMultipartUpload", kind="reset", times=1))
+    cos.add_fault(FaultRule(operation="UploadPart", kind="internal_error", times=3, part_number=2))
+    try:
+        run = run_dag("cos_upload_retried", run_conf={"path": str(path)})
+    finally:
+        cos.clear_faults()
+    assert task_states(run) == {"upload": "success"}
+    (ti,) = run.get_task_instances()
+    assert ti.try_number == 2
+    assert cos.counters()["requests"]["InitiateMultipartUpload"] == {"200": 3}
+    assert cos.live_uploads() == 0
+    assert cos.get_object_bytes(DST_BUCKET, "retried.bin") == path.read_bytes()
+    assert xcom(run, "upload")["objects"][0]["crc64"] == str(crc64(path.read_bytes()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
@@ -33,3 +33,19 @@ with DAG("cos_create_object", schedule=None, start_date=START, params={"run": "r
         task_id="text", bucket="dst", key="made/{{ params.run }}.txt", data="run {{ params.run }}"
     )
     CosCreateObjectOperator(task_id="json", bucket="dst", key="made/doc.json", data={"名字": "值", "n": 1})
+
+with DAG(
+    "cos_upload_retried",
+    schedule=None,
+    start_date=START,
+    params={"path": "/nonexistent"},
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=0)},
+):
+    LocalFilesystemToCosOperator(
+        task_id="upload",
+        source="{{ params.path }}",
+        dest_bucket="dst",
+        dest_key="retried.bin",
+        multipart_threshold=MiB,
+        part_size=MiB,
+    )
