@@ -60,13 +60,14 @@ def connection_form_widgets() -> dict[str, Any]:
     Those versions ignore ``conn-fields`` and ask the hook for WTForms fields.
     Their API server swaps WTForms' field classes for stand-ins that turn the
     field into a JSON schema while it asks, so the classes are looked up at
-    call time. Without wtforms (no FAB provider installed) Airflow shows no
+    call time (and ``wtforms.validators`` imported as a module, which 3.1
+    replaces when wtforms is missing). Without wtforms (no FAB provider installed) Airflow shows no
     extra fields for any provider; returning nothing then keeps the relabelling
     of :func:`ui_field_behaviour`, which Airflow reads after this.
     """
     try:
         import wtforms
-        from wtforms import validators
+        from wtforms.validators import Optional, any_of
     except ImportError:
         return {}
     try:
@@ -87,9 +88,9 @@ def connection_form_widgets() -> dict[str, Any]:
     widgets: dict[str, Any] = {}
     for name, spec in CONN_FIELDS.items():
         schema = spec["schema"]
-        checks: list[Any] = [validators.Optional()]
+        checks: list[Any] = [Optional()]
         if "enum" in schema:
-            checks.append(validators.any_of(schema["enum"]))
+            checks.append(any_of(schema["enum"]))
         widgets[name] = field_class(schema)(
             gettext(spec["label"]),
             validators=checks,

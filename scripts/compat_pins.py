@@ -1,0 +1,52 @@
+"""The Airflow versions ``scripts/dev.py compat`` installs the wheel into, and what each needs.
+
+This is the one place that says what an old Airflow needs next to it in
+order to run at all. Airflow's constraint files (which would pin these) cannot
+be fetched here, and a plain ``pip install apache-airflow==3.0.6`` today
+resolves to libraries released long after it. Every requirement below has
+the reason it is there; each was found by running the smoke DAG without it.
+
+The lowest target is the oldest Airflow that pyproject.toml admits (its latest
+patch release) on the oldest Python we declare; the newest is the newest
+Airflow on the newest Python that it supports. ``pythons`` is an order of
+preference: the first one present on the machine is used, and the table says
+which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    airflow: str
+    pythons: tuple[str, ...]
+    requirements: dict[str, str] = field(default_factory=dict)
+    """Requirement -> why it is needed, installed together with the wheel and ``apache-airflow==airflow``."""
+
+
+TARGETS = (
+    Target(
+        name="lowest",
+        airflow="3.0.6",
+        pythons=("3.10", "3.11", "3.12"),
+        requirements={
+            "fastapi<0.130": (
+                "Airflow 3.0's in-process execution API rejects the task-start call (PATCH "
+                "/task-instances/{id}/run -> 422 'Input should be a valid dictionary') with fastapi "
+                "0.134 and later, so no task can run; 0.129.2 works. 3.1+ run with today's fastapi."
+            ),
+            "apache-airflow-providers-common-compat==1.13.1": (
+                "the floor pyproject.toml declares (the first release whose sdk shims have every name "
+                "cos_provider imports): the lowest target tests the floor, not the newest release"
+            ),
+            "wtforms": (
+                "not needed to run: Airflow 3.0 builds provider connection forms only when wtforms is "
+                "installed (the FAB provider brings it), and the 'connection form' check needs one"
+            ),
+        },
+    ),
+    Target(name="newest", airflow="3.3.2", pythons=("3.13", "3.12", "3.11")),
+)
