@@ -1,7 +1,8 @@
 """``python3 scripts/dev.py compat``: the built wheel, installed, against the lowest and newest Airflow.
 
 1. builds the wheel (``uv build``) into ``.cache/compat/dist``;
-2. for each target of ``scripts/compat_pins.py``, a fresh venv under
+2. for each target of ``scripts/compat_pins.py`` (``--all``: the ones
+   between the lowest and newest too), a fresh venv under
    ``.cache/compat/`` on the first of its Pythons present here, and
    ``uv pip install`` of the wheel itself (not editable, not the checkout),
    ``apache-airflow==<target>`` and the target's pins;
@@ -181,6 +182,7 @@ def table(rows: list[dict[str, object]]) -> tuple[str, bool]:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="dev.py compat")
     p.add_argument("--uv", required=True, help="the uv to use (dev.py passes its pinned one)")
+    p.add_argument("--all", action="store_true", help="also the Airflow versions between lowest and newest")
     args = p.parse_args(argv)
     env = uv_env()
     COMPAT.mkdir(parents=True, exist_ok=True)
@@ -188,7 +190,7 @@ def main(argv: list[str]) -> int:
     wheel = build_wheel(args.uv, env)
     log(f"built {wheel.name} in {time.monotonic() - started:.1f} s")
     rows = []
-    for target in TARGETS:
+    for target in (t for t in TARGETS if t.always or args.all):
         log(f"{target.name}: Airflow {target.airflow} ({', '.join(target.requirements) or 'no pins'})")
         row = run_target(args.uv, env, wheel, target)
         timing = ", ".join(f"{k} {row[k]:.1f} s" for k in ("install_s", "smoke_s") if k in row)

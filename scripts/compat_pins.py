@@ -6,7 +6,8 @@ be fetched here, and a plain ``pip install apache-airflow==3.0.6`` today
 resolves to libraries released long after it. Every requirement below has
 the reason it is there; each was found by running the smoke DAG without it.
 
-The lowest target is the oldest Airflow that pyproject.toml admits (its latest
+``dev.py compat`` runs the lowest and the newest target; ``--all`` adds the
+minor versions between them. The lowest target is the oldest Airflow that pyproject.toml admits (its latest
 patch release) on the oldest Python we declare; the newest is the newest
 Airflow on the newest Python that it supports. ``pythons`` is an order of
 preference: the first one present on the machine is used, and the table says
@@ -25,6 +26,8 @@ class Target:
     pythons: tuple[str, ...]
     requirements: dict[str, str] = field(default_factory=dict)
     """Requirement -> why it is needed, installed together with the wheel and ``apache-airflow==airflow``."""
+    always: bool = True
+    """False: run only with ``dev.py compat --all`` (the versions between the lowest and the newest)."""
 
 
 TARGETS = (
@@ -45,6 +48,23 @@ TARGETS = (
             "wtforms": (
                 "not needed to run: Airflow 3.0 builds provider connection forms only when wtforms is "
                 "installed (the FAB provider brings it), and the 'connection form' check needs one"
+            ),
+        },
+    ),
+    Target(name="3.1", airflow="3.1.8", pythons=("3.11", "3.12", "3.10"), always=False),
+    Target(
+        name="3.2",
+        airflow="3.2.2",
+        pythons=("3.12", "3.11", "3.10"),
+        always=False,
+        requirements={
+            "fastapi<0.137": (
+                "Airflow 3.2's execution API models fail to build with fastapi 0.137+ (pydantic: "
+                "'TITerminalStatePayload needs a discriminator field'); 3.3 declares this cap itself"
+            ),
+            "svcs<26": (
+                "with svcs 26 Airflow 3.2's in-process execution API has no registry ('State' object "
+                "has no attribute 'svcs_registry'), so no task can start; 25.1.0 works"
             ),
         },
     ),
