@@ -49,7 +49,7 @@ def max_map_length() -> int:
     try:
         from airflow.providers.common.compat.sdk import conf
 
-        return conf.getint("core", "max_map_length", fallback=MAX_MAPPED_BATCHES)
+        return int(conf.getint("core", "max_map_length", fallback=MAX_MAPPED_BATCHES))
     except Exception:  # pragma: no cover - config unavailable
         return MAX_MAPPED_BATCHES
 
