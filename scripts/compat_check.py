@@ -23,6 +23,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,14 @@ def uv_env() -> dict[str, str]:
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env.setdefault("UV_CACHE_DIR", str(CACHE / "uv-cache"))
     return env
+
+
+def declared_airflow_floor() -> str:
+    """The ``apache-airflow>=X`` of pyproject.toml (read without tomllib, which Python 3.10 lacks)."""
+    match = re.search(r'^\s*"apache-airflow>=([^",;]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    if match is None:
+        raise SystemExit("pyproject.toml declares no apache-airflow>= floor")
+    return match.group(1)
 
 
 def build_wheel(uv: str, env: dict[str, str]) -> Path:
@@ -184,6 +193,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--uv", required=True, help="the uv to use (dev.py passes its pinned one)")
     p.add_argument("--all", action="store_true", help="also the Airflow versions between lowest and newest")
     args = p.parse_args(argv)
+    floor, lowest = declared_airflow_floor(), TARGETS[0].airflow
+    if floor != lowest:
+        log(f"FAIL: pyproject.toml declares apache-airflow>={floor} but the lowest target tests {lowest}")
+        return 1
     env = uv_env()
     COMPAT.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

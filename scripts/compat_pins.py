@@ -7,9 +7,11 @@ resolves to libraries released long after it. Every requirement below has
 the reason it is there; each was found by running the smoke DAG without it.
 
 ``dev.py compat`` runs the lowest and the newest target; ``--all`` adds the
-minor versions between them. The lowest target is the oldest Airflow that pyproject.toml admits (its latest
-patch release) on the oldest Python we declare; the newest is the newest
-Airflow on the newest Python that it supports. ``pythons`` is an order of
+minor versions between them. The lowest target is the floor pyproject.toml
+declares for apache-airflow (compat_check.py fails if the two differ), on
+the oldest Python we declare: 3.0.6, the last 3.0 patch (3.0.0's DAG has no
+``test()``, so older patches cannot run the smoke DAG and are not claimed).
+The newest is the newest Airflow on the newest Python that it supports. ``pythons`` is an order of
 preference: the first one present on the machine is used, and the table says
 which.
 """
