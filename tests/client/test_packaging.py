@@ -394,3 +394,17 @@ def test_a_classifier_for_each_python_version_the_package_declares():
     assert all(Version(v) in declared for v in classified)
     floor = min(classified, key=Version)
     assert Version(f"3.{int(floor.split('.')[1]) - 1}") not in declared, "the lowest classifier is the floor"
+
+
+def test_twine_check_strict_passes(dists):
+    """What PyPI will say of the upload: the long description renders, metadata is complete."""
+    files = sorted(str(p) for p in [*dists.glob("*.whl"), *dists.glob("*.tar.gz")])
+    out = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *files],
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("PASSED") == len(files) == 2, out.stdout
