@@ -9,7 +9,14 @@
 4. uses a throwaway ``AIRFLOW_HOME`` on SQLite;
 5. runs every example DAG with ``airflow dags test``;
 6. prints what each task did, whether every destination's CRC64 matches its
-   source, and the emulator's count of live multipart uploads (must be 0).
+   source, and the emulator's count of live multipart uploads (must be 0);
+7. runs the data-plane DAG once more, this time on a real scheduler and
+   dag-processor (LocalExecutor, separate processes, another throwaway home)
+   with task logs in COS (``cos_provider.log.logging_config``), and prints the
+   log objects and the COS URI the REST API serves each log from.
+   ``airflow dags test`` cannot show remote logging: it runs tasks in its own
+   process (``InProcessTestSupervisor``), which writes no log file and never
+   uploads one; only a real task supervisor does.
 
 It stops the emulator on every path and exits non-zero if anything failed.
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,8 +44,11 @@ sys.path.insert(0, str(ROOT))
 
 from cos_provider.emulator import start_emulator_process  # noqa: E402
 from scripts.demo_checks import (  # noqa: E402
+    DATA_PLANE_DAG,
     admin,
     live_uploads,
+    log_key,
+    log_objects,
     seed,
     verify_data_plane,
     verify_destinations,
@@ -49,7 +60,9 @@ from scripts.demo_world import (  # noqa: E402
     connection,
     emulator_args,
     late_arrivals,
+    remote_logging_config,
 )
+from tests.deployment.stack import AirflowStack, StackError  # noqa: E402
 
 # CRC64 of every seeded source, as the seeding saw it: the independent truth
 # each destination is checked against.
@@ -177,6 +190,62 @@ def print_report(address: str, rows: list[dict[str, Any]]) -> bool:
     return ok
 
 
+REMOTE_LOG_DAG = DATA_PLANE_DAG  # re-runnable: it deletes what it uploaded
+
+
+def remote_logging_step(address: str) -> bool:
+    """One example DAG on a real scheduler and dag-processor, its task logs in COS; True if all is there."""
+    say(f"remote logging: {REMOTE_LOG_DAG} on a real scheduler + dag-processor, task logs to COS")
+    started = time.monotonic()
+    home = Path(tempfile.mkdtemp(prefix="cos-demo-deployment-"))
+    stack = AirflowStack(
+        home,
+        components=["scheduler", "dag-processor", "api-server"],
+        name="demo-remote-logging",
+        config={"scheduler": {"use_job_schedule": False}, "logging": remote_logging_config()},
+        env={"AIRFLOW_CONN_COS_DEFAULT": json.dumps(connection(address))},
+    )
+    stack.add_dag_file(DAGS / f"{REMOTE_LOG_DAG}.py")
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        with stack:
+            say(f"scheduler, dag-processor and api-server up at {stack.base_url} (AIRFLOW_HOME={home})")
+            stack.wait_for_dag(REMOTE_LOG_DAG, timeout=90)
+            run_id = stack.trigger_dag(REMOTE_LOG_DAG, logical_date=f"{LOGICAL_DATE}T00:00:00+00:00")
+            state = stack.wait_for_run(REMOTE_LOG_DAG, run_id, timeout=180)
+            tis = stack.task_instances(REMOTE_LOG_DAG, run_id)
+            keys = {
+                t: log_key(REMOTE_LOG_DAG, run_id, t, ti["map_index"], ti["try_number"])
+                for t, ti in tis.items()
+            }
+            # The supervisor uploads after reporting the state: the last object may lag a moment.
+            found = stack.wait_for(
+                "the task log objects",
+                lambda: objects if set(keys.values()) <= set(objects := log_objects(address)) else None,
+                timeout=30,
+            )
+            for task_id, ti in sorted(tis.items(), key=lambda item: item[1]["start_date"] or ""):
+                text = stack.task_log_text(REMOTE_LOG_DAG, run_id, task_id)
+                served = next((ln for ln in text.splitlines() if ln.startswith("cos://")), "not from COS")
+                rows.append((task_id, ti["state"], f"{found[keys[task_id]]:,}", served))
+    except StackError as exc:
+        say(f"remote logging step FAILED: {exc} (logs in {stack.artifacts})")
+        return False
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    print()
+    print(
+        f"{'task (' + REMOTE_LOG_DAG + ', real scheduler)':<50} {'state':<9} {'log bytes':>10}  log served by the API from"
+    )
+    print("-" * 150)
+    for task_id, ti_state, size, served in rows:
+        print(f"{task_id:<50} {ti_state:<9} {size:>10}  {served}")
+    ok = state == "success" and all(r[1] == "success" and r[3].startswith("cos://") for r in rows)
+    print()
+    say(f"remote logging step {'ok' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -201,10 +270,9 @@ def main() -> int:
             ok &= ran
         stop.set()
         ok &= summarise(address, dags, env)
+        ok &= remote_logging_step(address)
     say(f"{'SUCCESS' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s")
     if not args.keep and ok:
-        import shutil
-
         shutil.rmtree(home, ignore_errors=True)
     return 0 if ok else 1
 
