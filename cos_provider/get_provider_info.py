@@ -136,14 +136,24 @@ def get_provider_info() -> dict[str, Any]:
                     "cos_provider.operators.download",
                     "cos_provider.operators.upload",
                     "cos_provider.operators.batch",
+                    "cos_provider.operators.restore",
                 ],
             }
         ],
-        "sensors": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.sensors.cos"]}],
+        "sensors": [
+            {
+                "integration-name": "Tencent COS",
+                "python-modules": ["cos_provider.sensors.cos", "cos_provider.sensors.restore"],
+            }
+        ],
         "triggers": [
             {
                 "integration-name": "Tencent COS",
-                "python-modules": ["cos_provider.triggers.cos", "cos_provider.triggers.batch"],
+                "python-modules": [
+                    "cos_provider.triggers.cos",
+                    "cos_provider.triggers.batch",
+                    "cos_provider.triggers.restore",
+                ],
             }
         ],
         "logging": ["cos_provider.log.cos_task_handler.CosTaskHandler"],
@@ -151,6 +161,9 @@ def get_provider_info() -> dict[str, Any]:
             {"classpath": "cos_provider.log.cos_task_handler.CosRemoteLogIO", "scheme": "cos"}
         ],
         "filesystems": ["cos_provider.fs.cos"],
+        "extra-links": ["cos_provider.links.cos.CosConsoleLink"],
+        # Informational: Airflow 3.3 loads bundles from [dag_processor] dag_bundle_config_list only.
+        "bundles": [{"integration-name": "Tencent COS", "python-modules": ["cos_provider.bundles.cos"]}],
         "asset-uris": [ASSET_URIS],
         "dataset-uris": [ASSET_URIS],
         "connection-types": [

@@ -4,7 +4,7 @@ What Airflow 3.3.2 needs, found by experiment:
 
 * a migrated metadata DB: ``airflow.utils.db.resetdb()`` once per session
   (SQLite under the throwaway ``AIRFLOW_HOME`` that ``tests/conftest.py``
-  sets in ``pytest_configure``), ~3 s;
+  sets when it is imported), ~3 s;
 * the DAG in a configured DAG bundle: ``dag.test()`` syncs the bundles to the
   DB and refuses a DAG that is not serialized from one ("the dag is not
   serialized"). Every ``tests/<folder>/dags/`` directory becomes its own

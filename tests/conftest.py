@@ -88,8 +88,10 @@ def cos_connection(cos: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     return "cos_default"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Keep Airflow quiet and self-contained whenever a test imports it.
-    # A throwaway AIRFLOW_HOME: tests never touch a developer's real one.
-    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cos-provider-tests-")
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# Keep Airflow quiet and self-contained whenever a test imports it.
+# A throwaway AIRFLOW_HOME: tests never touch a developer's real one, nor share
+# ~/airflow/airflow.db with other test runs. Set on import, not in pytest_configure:
+# pytest imports the conftests of the folders it is given (tests/sensors/conftest.py
+# imports Airflow) before any pytest_configure runs, and Airflow reads AIRFLOW_HOME once.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cos-provider-tests-")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

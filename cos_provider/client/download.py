@@ -39,6 +39,7 @@ from cos_provider.client.encryption import CustomerKey, key_needed, require_http
 from cos_provider.client.errors import CosIntegrityError, CosServiceError, CosValidationError
 from cos_provider.client.models import ObjectInfo
 from cos_provider.client.operations import ObjectRef
+from cos_provider.client.restore import require_readable
 
 log = logging.getLogger("cos_provider.download")
 
@@ -201,9 +202,10 @@ class Downloader:
         if os.path.isdir(path):
             raise CosValidationError("local_path", f"{path} is a directory; name the file")
         folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
         started = time.monotonic()
         info = head(self.client, ref, customer_key)
+        require_readable(info, "download")  # before the folder or the partial file exists
+        os.makedirs(folder, exist_ok=True)
         partial, sidecar_path = path + PARTIAL_SUFFIX, path + SIDECAR_SUFFIX
         sidecar = _Sidecar(sidecar_path, info, part_size)
         ranges = plan_ranges(info.size, part_size)
@@ -341,6 +343,7 @@ def read_object(
     if customer_key is not None:
         require_https(client.endpoint, "sse_customer_key")
     info = head(client, ref, customer_key)
+    require_readable(info, "read")
     if info.size > max_size:
         raise CosValidationError(
             "max_size", f"{ref.uri()} is {info.size} bytes, more than max_size={max_size}"

@@ -41,6 +41,11 @@ def explain_service_error(
         name = f"Bucket {bucket!r}" if bucket else "The bucket"
         where = f" in region {region!r}" if region else ""
         return f"{name} does not exist{where}: check the bucket name, APPID and region{rid}."
+    if exc.code == "InvalidObjectState":
+        return (
+            "The object is archived (ARCHIVE/DEEP_ARCHIVE) and not restored: restore it first "
+            f"(CosRestoreObjectOperator, or restore_first=True on the copy operators){rid}."
+        )
     if exc.status == 403 and not exc.message:
         # the transport tags its errors with the request ("HeadObject bucket/key")
         request = getattr(exc, "cos_request", "")

@@ -50,6 +50,13 @@ STORAGE_CLASSES: Final = frozenset(
         "MAZ_INTELLIGENT_TIERING",
     }
 )
+ARCHIVED_STORAGE_CLASSES: Final = frozenset({"ARCHIVE", "DEEP_ARCHIVE"})
+"""Classes whose objects must be restored (POST Object restore) before a GET or copy (doc 436/30933)."""
+RESTORE_TIERS: Final = ("Expedited", "Standard", "Bulk")
+"""``CASJobParameters/Tier`` of POST Object restore; DEEP_ARCHIVE has no Expedited (doc 436/12633)."""
+MIN_RESTORE_DAYS: Final = 1
+MAX_RESTORE_DAYS: Final = 365
+"""Lifetime of a restored copy; 1-365 as Batch's ``ExpirationInDays`` (the POST doc gives no bound)."""
 OBJECT_ACLS: Final = frozenset(
     {
         "default",

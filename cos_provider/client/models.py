@@ -54,6 +54,8 @@ class ObjectInfo(_AsDict):
     sse_customer_key_md5: str | None = None
     tag_count: int = 0
     """``x-cos-tagging-count``: the object's tags are read with GET Object tagging."""
+    restore: str | None = None
+    """``x-cos-restore`` of an archived object (see :mod:`cos_provider.client.restore`)."""
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ def _object_info(bucket: str, key: str, r: RawResponse) -> ObjectInfo:
         sse_customer_algorithm=h.get("x-cos-server-side-encryption-customer-algorithm"),
         sse_customer_key_md5=h.get("x-cos-server-side-encryption-customer-key-MD5"),
         tag_count=int(count) if (count := h.get("x-cos-tagging-count", "")).isdigit() else 0,
+        restore=h.get("x-cos-restore"),
     )
 
 

@@ -27,14 +27,14 @@ blobs), :mod:`.synthetic` (O(log n) CRC of huge deterministic content),
 operations, each module stating its decisions), :mod:`.validate` (header
 rules), :mod:`.xmlout`, :mod:`.faults`, :mod:`.model` (latency/bandwidth),
 :mod:`.admin` (``/_emulator/`` JSON API), :mod:`.process` (the CLI as a child
-process).
+process), :mod:`.restore` (archive restore and its clock).
 
 Operation names (counters, faults): HeadObject, GetObject, PutObject,
 DeleteObject, CopyObject, InitiateMultipartUpload, UploadPart, UploadPartCopy,
 CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
 ListObjects, HeadBucket, PutBucket, DeleteBucket, GetService,
 PutBucketVersioning, GetBucketVersioning, GetObjectTagging, PutObjectTagging,
-DeleteObjectTagging, CreateJob, DescribeJob, ListJobs, UpdateJobStatus
+DeleteObjectTagging, PostObjectRestore, CreateJob, DescribeJob, ListJobs, UpdateJobStatus
 (the Batch Operations control endpoint, :mod:`.batch`), and Unknown.
 """
 

@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     p.add_argument("--copy-bandwidth", type=float, default=None, help="bytes/s of one copy request")
     p.add_argument("--aggregate-bandwidth", type=float, default=None, help="bytes/s shared by all copies")
+    p.add_argument(
+        "--restore-seconds",
+        action="append",
+        default=[],
+        metavar="TIER=SECONDS",
+        help="seconds a restore takes per tier (expedited, standard, bulk); repeatable",
+    )
     p.add_argument("--fault", action="append", default=[], metavar="OP:KIND[:RATE]", help="no rate = always")
     p.add_argument("--auth-error-style", choices=("code", "message"), default="code")
     p.add_argument(
@@ -97,6 +104,12 @@ def build(args: argparse.Namespace) -> CosEmulator:
         if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "versioned"):
             raise SystemExit(f"--bucket {spec!r} must be NAME-APPID:REGION[:versioned]")
         emu.create_bucket(parts[0], region=parts[1], versioning=len(parts) == 3)
+    for spec in args.restore_seconds:
+        tier, _, seconds = spec.partition("=")
+        try:
+            emu.set_restore_times(**{tier.strip().lower(): float(seconds)})
+        except ValueError as exc:
+            raise SystemExit(f"--restore-seconds {spec!r}: {exc}") from exc
     for spec in args.fault:
         try:
             emu.add_fault(parse_cli_fault(spec))

@@ -21,6 +21,9 @@ GET      /_emulator/faults           the rules and how often each was used
 DELETE   /_emulator/faults           remove all rules
 GET/PUT  /_emulator/batch            batch job stats / ``{"rate"}`` (objects/s)
 POST     /_emulator/batch/fail       ``{"code", "reason", "after_tasks", "job_id"}``
+PUT      /_emulator/restore          seconds per restore tier ``{"expedited", "standard",
+                                     "bulk"}``; GET reads them (see :mod:`.restore`)
+POST     /_emulator/clock            ``{"advance": seconds}``: move the restore clock
 POST     /_emulator/reset            drop everything
 GET      /_emulator/health           ``{"ok": true}``
 =======  ==========================  ==================================================
@@ -35,6 +38,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from cos_provider.emulator import restore
 from cos_provider.emulator.batch import handle_admin as batch_admin
 from cos_provider.emulator.errors import CosError
 from cos_provider.emulator.faults import rules_from_json
@@ -115,6 +119,8 @@ def _dispatch(
             return 200, {"rules": emu.faults()}
     if name in ("batch", "batch/fail"):  # Batch Operations jobs: see batch.handle_admin
         return batch_admin(emu.core.jobs, method, name, _json(body))
+    if name in ("restore", "clock"):
+        return restore.admin(emu, method, name, _json(body))
     if (method, name) == ("POST", "reset"):
         emu.reset()
         return 200, {"reset": True}

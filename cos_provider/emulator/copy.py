@@ -20,7 +20,7 @@ Decisions where the documentation is silent or vague:
   needs its key in ``x-cos-copy-source-server-side-encryption-customer-*``
   (see :mod:`.validate`); an ``MAZ_*`` source may only be copied into its own
   class (400 ``InvalidArgument``); an ``ARCHIVE``/``DEEP_ARCHIVE`` source is
-  403 ``InvalidObjectState``;
+  403 ``InvalidObjectState`` unless restored (:mod:`.restore`);
 * tags follow ``x-cos-tagging-directive`` (``Copy``, the default, or
   ``Replaced``; anything else is 400 ``InvalidArgument``), independently of
   the metadata directive: ``Copy`` gives the source's tags and ignores the
@@ -91,7 +91,7 @@ def resolve_source(core: Core, req: Request) -> Source:
         raise CosError(
             404, "NoSuchKey", "The specified source key does not exist (its current version is deleted)."
         )
-    if version.attrs.storage_class in ARCHIVED:
+    if version.attrs.storage_class in ARCHIVED and not core.restores.readable(bucket.name, version):
         raise CosError(403, "InvalidObjectState", "The source object is archived; restore it before copying.")
     source_key = validate.customer_key(req, SOURCE_PREFIX)
     validate.check_key_for(version.attrs.sse_c_md5, source_key, "The copy source")

@@ -11,6 +11,7 @@ from cos_provider.emulator.auth import Verifier
 from cos_provider.emulator.batch import JobBook
 from cos_provider.emulator.faults import FaultBook
 from cos_provider.emulator.model import PerformanceModel
+from cos_provider.emulator.restore import RestoreBook
 from cos_provider.emulator.store import Store
 
 
@@ -72,3 +73,4 @@ class Core:
     single_copy_limit: int | None = limits.MAX_SINGLE_COPY_SIZE
     owner_uin: str = "100000000001"
     jobs: JobBook = field(default_factory=JobBook)
+    restores: RestoreBook = field(default_factory=RestoreBook)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ssl
 import threading
@@ -288,7 +289,8 @@ class CosEmulator:
         """Change the performance model; omitted arguments keep their value, None = unlimited."""
         s = self.core.model.settings
         self.core.model.update(
-            ModelSettings(
+            dataclasses.replace(
+                s,
                 latency=s.latency if latency is UNSET else float(latency or 0.0),
                 copy_bandwidth=s.copy_bandwidth if copy_bandwidth is UNSET else copy_bandwidth,
                 aggregate_bandwidth=s.aggregate_bandwidth
@@ -302,6 +304,23 @@ class CosEmulator:
                 else transfer_aggregate_bandwidth,
             )
         )
+
+    def restore_times(self) -> dict[str, float]:
+        """Seconds a restore of an ARCHIVE object takes per tier (see :mod:`.restore`)."""
+        s = self.core.model.settings
+        return {"expedited": s.restore_expedited, "standard": s.restore_standard, "bulk": s.restore_bulk}
+
+    def set_restore_times(self, **seconds: float) -> None:
+        """``expedited=``, ``standard=``, ``bulk=``: seconds per tier; omitted tiers keep theirs."""
+        unknown = set(seconds) - {"expedited", "standard", "bulk"}
+        if unknown:
+            raise ValueError(f"unknown restore tiers: {', '.join(sorted(unknown))}")
+        changes = {f"restore_{tier}": float(value) for tier, value in seconds.items()}
+        self.core.model.update(dataclasses.replace(self.core.model.settings, **changes))
+
+    def advance_clock(self, seconds: float) -> float:
+        """Let ``seconds`` pass for restores (running ones finish, restored copies expire)."""
+        return self.core.restores.advance(seconds)
 
     def add_fault(self, rule: FaultRule) -> None:
         self.faults_book.add(rule)
@@ -318,5 +337,6 @@ class CosEmulator:
         self.store.reset()
         self.faults_book.reset()
         self.core.counters.reset()
+        self.core.restores.reset()
         if self._server is not None:
             self._server.connection_stats.reset()

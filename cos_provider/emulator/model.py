@@ -10,6 +10,9 @@
 * ``transfer_aggregate_bandwidth`` - bytes/s shared by all bodies in flight
   (the machine's NIC), a pipe of its own: copies run inside COS, transfers
   over the client's network, and neither slows the other.
+* ``restore_expedited``, ``restore_standard``, ``restore_bulk`` - seconds a
+  POST Object restore of an ARCHIVE object takes per tier, on the restore
+  clock (see :mod:`.restore`; DEEP_ARCHIVE takes longer).
 
 The aggregate cap is a FIFO pipe with a virtual clock: a copy of B bytes
 reserves ``B / aggregate_bandwidth`` seconds of the pipe after the
@@ -43,10 +46,16 @@ class ModelSettings:
     aggregate_bandwidth: float | None = None
     transfer_bandwidth: float | None = None
     transfer_aggregate_bandwidth: float | None = None
+    restore_expedited: float = 60.0
+    restore_standard: float = 3 * 3600.0
+    restore_bulk: float = 5 * 3600.0
 
     def __post_init__(self) -> None:
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
+        for name in ("restore_expedited", "restore_standard", "restore_bulk"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 seconds")
         for name in (
             "copy_bandwidth",
             "aggregate_bandwidth",

@@ -3,8 +3,8 @@
 Decisions: GET of a current delete marker is 404 ``NoSuchKey`` and of a named
 delete marker 405 ``MethodNotAllowed`` (both with ``x-cos-delete-marker``);
 an unknown ``versionId`` is 404 ``NoSuchVersion``. GET of an ``ARCHIVE`` or
-``DEEP_ARCHIVE`` object is 403 ``InvalidObjectState`` (restore is not
-emulated); HEAD works. ``x-cos-storage-class`` is sent only when not
+``DEEP_ARCHIVE`` object is 403 ``InvalidObjectState`` unless a restored copy
+exists (see :mod:`.restore`); HEAD works and carries the restore headers. ``x-cos-storage-class`` is sent only when not
 ``STANDARD``, as COS does (the SDK reads its absence as standard). A
 multi-range ``Range`` is ignored (the whole object is sent), as RFC 9110
 allows.
@@ -107,9 +107,12 @@ def _read(core: Core, req: Request, *, with_body: bool) -> Response:
     bucket = bucket_of(core, req)
     version = find_version(core, bucket, req)
     validate.check_key_for(version.attrs.sse_c_md5, validate.customer_key(req), "The object")
-    if with_body and version.attrs.storage_class in ARCHIVED:
+    archived = version.attrs.storage_class in ARCHIVED
+    if with_body and archived and not core.restores.readable(bucket.name, version):
         raise CosError(403, "InvalidObjectState", "The object is archived; restore it before reading.")
     headers = object_headers(bucket, version)
+    if archived:
+        headers.update(core.restores.headers(bucket.name, version))
     status = validate.read_conditions(req, version)
     if status == 304:
         return Response(

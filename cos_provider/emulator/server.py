@@ -55,7 +55,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from cos_provider.client import limits
 from cos_provider.client.endpoints import parse_host
-from cos_provider.emulator import batch, buckets, copy, deletes, multipart, objects, xmlout
+from cos_provider.emulator import batch, buckets, copy, deletes, multipart, objects, restore, xmlout
 from cos_provider.emulator.admin import handle_admin
 from cos_provider.emulator.core import Core
 from cos_provider.emulator.errors import CosError
@@ -71,7 +71,6 @@ Handler = Callable[[Core, Request, Fault | None], Response]
 UNSUPPORTED_SUBRESOURCES = frozenset(
     {
         "acl",
-        "restore",
         "cors",
         "lifecycle",
         "policy",
@@ -141,6 +140,10 @@ def route(req: Request) -> tuple[str, Handler]:
     unsupported = sorted(UNSUPPORTED_SUBRESOURCES.intersection(n for n, _ in req.query))
     if unsupported:
         return "Unknown", _not_implemented(f"?{unsupported[0]}")
+    if req.has_param("restore"):
+        if req.key and method == "POST":
+            return "PostObjectRestore", restore.post_restore
+        return "Unknown", _not_implemented(f"{method} ?restore")
     if req.has_param("tagging"):
         tagging_ops = {"GET": "GetObjectTagging", "PUT": "PutObjectTagging", "DELETE": "DeleteObjectTagging"}
         if req.key and method in tagging_ops:

@@ -6,7 +6,7 @@ thin Airflow shells around these methods. The hook owns credentials: callers
 only ever hold a connection id, and the client signs every request itself.
 Every method that reads or writes objects reports lineage
 (:mod:`cos_provider.hooks.lineage`). The methods live by family in
-:mod:`.copy`, :mod:`.objects`, :mod:`.download`, :mod:`.upload` and :mod:`.batch`, on the base in :mod:`.base`.
+:mod:`.copy`, :mod:`.objects`, :mod:`.download`, :mod:`.upload`, :mod:`.batch` and :mod:`.restore`, on the base in :mod:`.base`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,18 @@ from cos_provider.hooks.batch import CosBatchMethods
 from cos_provider.hooks.copy import CosCopyMethods, MultipartCopyStart
 from cos_provider.hooks.download import CosDownloadMethods
 from cos_provider.hooks.objects import CosObjectMethods
+from cos_provider.hooks.restore import CosRestoreMethods
 from cos_provider.hooks.upload import CosUploadMethods
 
 
-class CosHook(CosBatchMethods, CosCopyMethods, CosObjectMethods, CosDownloadMethods, CosUploadMethods):
+class CosHook(
+    CosBatchMethods,
+    CosCopyMethods,
+    CosObjectMethods,
+    CosDownloadMethods,
+    CosUploadMethods,
+    CosRestoreMethods,
+):
     """Interact with Tencent Cloud Object Storage.
 
     :param cos_conn_id: The Airflow connection (type ``tencent_cos``).

@@ -10,7 +10,9 @@ from typing import Any
 from cos_provider.client.download import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE
 from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
+from cos_provider.client.restore import is_archived
 from cos_provider.client.selection import Selection
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator
 
 
@@ -29,7 +31,7 @@ def local_path_for(folder: str, relative_key: str) -> str:
     return path
 
 
-class CosToLocalFilesystemOperator(CosBaseOperator):
+class CosToLocalFilesystemOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Download one object (``key``), or every object under ``prefix`` / matching ``match_glob``, into ``local_folder``.
 
     A key maps to its path relative to the prefix (or the glob's literal
@@ -43,6 +45,7 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
     """
 
     sse_customer_key: CustomerKey | None  # set by keep_secrets, never templated
+    console_link_fields = (("key", "match_glob", "prefix"), ("bucket",), "region")
     template_fields: Sequence[str] = (
         "bucket",
         "key",
@@ -103,18 +106,24 @@ class CosToLocalFilesystemOperator(CosBaseOperator):
             raise CosValidationError("bucket", "is required with prefix or match_glob")
         selection = Selection.of(prefix=self.prefix, match_glob=self.match_glob)
         pairs = []
+        archived = []
         for obj in self.hook.iter_objects(self.bucket, selection.prefix, match_glob=self.match_glob):
             if obj.key.endswith("/") and obj.size == 0:
                 continue  # a folder marker
+            if is_archived(obj.storage_class):
+                archived.append(f"cos://{self.hook.bucket(self.bucket)}/{obj.key}")
             pairs.append(
                 (
                     f"cos://{self.hook.bucket(self.bucket)}/{obj.key}",
                     local_path_for(self.local_folder, obj.key[len(selection.strip) :]),
                 )
             )
+        # An unrestored archive fails the task before the first file is written.
+        self.hook.require_restored(archived, "download")
         return pairs
 
     def execute(self, context: Any) -> dict[str, Any]:
+        self.persist_console_link(context)
         targets = self._targets()
         files = []
         for key, path in targets:

@@ -11,6 +11,7 @@ from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
 from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.operations import CONTENT_HEADERS, ObjectRef
 from cos_provider.client.uri import parse_cos_url
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import CosBaseOperator, openlineage_facets
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ PARAMS = (
 )
 
 
-class CosReplaceObjectMetadataOperator(CosBaseOperator):
+class CosReplaceObjectMetadataOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Update an object's metadata in place (a self-copy with ``Replaced``).
 
     By default (``merge=True``) the object keeps every metadata entry and
@@ -48,6 +49,7 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
     Returns the new ETag, version id, the resulting metadata and content headers.
     """
 
+    console_link_fields = (("bucket_key",), ("bucket_name",), "region")
     template_fields: Sequence[str] = (
         "bucket_key",
         "bucket_name",
@@ -101,6 +103,7 @@ class CosReplaceObjectMetadataOperator(CosBaseOperator):
         self._ref: ObjectRef | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self.persist_console_link(context)
         result = self.hook.replace_metadata(
             **self.values(PARAMS),
             region=self.region,

@@ -30,6 +30,7 @@ from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
 from cos_provider.client.params import COPY_PARAMS, SECRET_PARAMS, as_session
+from cos_provider.links.cos import CosConsoleLink, CosConsoleLinkMixin
 from cos_provider.operators.base import (
     OBJECT_PARAMS,
     OBJECT_TEMPLATE_FIELDS,
@@ -37,6 +38,7 @@ from cos_provider.operators.base import (
     CosBaseOperator,
     openlineage_facets,
 )
+from cos_provider.operators.restore import RestoreFirstMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -74,7 +76,7 @@ def refuse_secret_parameters(sse_customer_key: Any, source_sse_customer_key: Any
             raise CosValidationError(name, MAPPED_KEYS_RULE)
 
 
-class CosInitiateMultipartCopyOperator(CosBaseOperator):
+class CosInitiateMultipartCopyOperator(RestoreFirstMixin, CosConsoleLinkMixin, CosBaseOperator):
     """Step 1 of the mapped multipart copy: plan, then resume or initiate.
 
     Takes the source, destination and copy parameters of
@@ -91,11 +93,14 @@ class CosInitiateMultipartCopyOperator(CosBaseOperator):
     :param part_concurrency: Parallel part copies inside each mapped task;
         with ``max_mapped_tasks`` it sets the total concurrency the automatic
         part size is planned for.
+    :param restore_first: Restore an archived source first, deferring until it is readable
+        (``restore_days``, ``restore_tier``, ``restore_poke_interval``).
 
     Returns the list of batches (``{"index", "first_part", "last_part"}``) to
     expand over, and pushes the session to the ``session`` XCom.
     """
 
+    console_link_fields = (("dest_bucket_key",), ("dest_bucket_name", "source_bucket_name"), "dest_region")
     template_fields: Sequence[str] = OBJECT_TEMPLATE_FIELDS
     template_fields_renderers = {"metadata": "json"}
 
@@ -161,6 +166,8 @@ class CosInitiateMultipartCopyOperator(CosBaseOperator):
         return value
 
     def execute(self, context: Context) -> list[dict[str, int]]:
+        self.persist_console_link(context)
+        self.restore_sources_first(context)
         start = self.hook.start_multipart_copy(
             **self.values(OBJECT_PARAMS),
             batches=self._batches_wanted(),
@@ -227,7 +234,7 @@ class CosCopyPartsOperator(CosBaseOperator):
         return [[n, etag, crc] for n, (etag, crc) in results.items()]
 
 
-class CosCompleteMultipartCopyOperator(CosBaseOperator):
+class CosCompleteMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Step 3: gather the mapped results, complete, verify size and CRC64.
 
     ``parts`` is the part-copy task's output (a list per mapped task). With
@@ -267,6 +274,9 @@ class CosCompleteMultipartCopyOperator(CosBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         session = as_session(self.session)
+        CosConsoleLink.persist(
+            context, self.hook, session.dest.key, session.dest.bucket, region=session.dest.region
+        )
         try:
             parts = self.gather(self.parts)
         except (TypeError, ValueError) as exc:

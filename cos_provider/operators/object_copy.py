@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cos_provider.client import limits
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY
 from cos_provider.client.params import COPY_PARAMS
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import (
     OBJECT_PARAMS,
     OBJECT_TEMPLATE_FIELDS,
@@ -15,6 +16,7 @@ from cos_provider.operators.base import (
     openlineage_facets,
     refs_of,
 )
+from cos_provider.operators.restore import RestoreFirstMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from cos_provider.client.operations import ObjectRef
 
 
-class CosCopyObjectOperator(CosBaseOperator):
+class CosCopyObjectOperator(RestoreFirstMixin, CosConsoleLinkMixin, CosBaseOperator):
     """Copy one object of any size (single PUT copy up to ``multipart_threshold``,
     verified multipart range copy above it, in-region or across regions).
 
@@ -64,6 +66,8 @@ class CosCopyObjectOperator(CosBaseOperator):
     :param resume: Continue an upload left by a killed earlier try (see the README).
     :param overwrite: ``False``: fail (409 ``FileAlreadyExists``) rather than replace an existing
         destination, checked atomically by COS. No effect on a bucket that has ever had versioning.
+    :param restore_first: Restore an archived source first, deferring until it is readable
+        (``restore_days``, ``restore_tier``, ``restore_poke_interval``: see :class:`RestoreFirstMixin`).
     :param cos_conn_id: The Tencent COS connection.
     :param region: Overrides the connection's region.
 
@@ -71,6 +75,7 @@ class CosCopyObjectOperator(CosBaseOperator):
     last-modified, source version id and part count.
     """
 
+    console_link_fields = (("dest_bucket_key",), ("dest_bucket_name", "source_bucket_name"), "dest_region")
     template_fields: Sequence[str] = OBJECT_TEMPLATE_FIELDS
     template_fields_renderers = {"metadata": "json"}
 
@@ -126,6 +131,8 @@ class CosCopyObjectOperator(CosBaseOperator):
         self._refs: tuple[ObjectRef, ObjectRef] | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self.persist_console_link(context)
+        self.restore_sources_first(context)
         outcome = self.hook.copy_object(
             **self.values(OBJECT_PARAMS),
             multipart_threshold=self.multipart_threshold,

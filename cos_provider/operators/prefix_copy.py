@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from cos_provider.client import limits
 from cos_provider.client.params import COPY_PARAMS
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import COPY_TEMPLATE_FIELDS, CosBaseOperator, openlineage_facets
+from cos_provider.operators.restore import RestoreFirstMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -29,7 +31,7 @@ PARAMS = (
 )
 
 
-class CosCopyPrefixOperator(CosBaseOperator):
+class CosCopyPrefixOperator(RestoreFirstMixin, CosConsoleLinkMixin, CosBaseOperator):
     """Copy every object under a prefix, matching a glob, or in a list of keys.
 
     Exactly one of ``prefix``, ``match_glob`` (``*``/``?`` within a path
@@ -47,6 +49,8 @@ class CosCopyPrefixOperator(CosBaseOperator):
         Otherwise the first failure stops the copy and fails the task.
     :param overwrite: ``False``: never replace an existing destination (COS refuses each such
         copy with ``FileAlreadyExists``, a failure of that object).
+    :param restore_first: Restore the archived sources first, deferring until they are readable
+        (``restore_days``, ``restore_tier``, ``restore_poke_interval``).
 
     The attribute, tagging, encryption and SSE-C parameters are those of
     :class:`~cos_provider.operators.object_copy.CosCopyObjectOperator`,
@@ -55,6 +59,11 @@ class CosCopyPrefixOperator(CosBaseOperator):
     Returns the destination URIs (``cos://bucket/key``) of copied and skipped objects.
     """
 
+    console_link_fields = (
+        ("dest_prefix", "prefix", "match_glob"),
+        ("dest_bucket", "source_bucket"),
+        "dest_region",
+    )
     template_fields: Sequence[str] = (
         "source_bucket",
         "dest_bucket",
@@ -127,6 +136,8 @@ class CosCopyPrefixOperator(CosBaseOperator):
         return self.concurrency + self.part_concurrency
 
     def execute(self, context: Context) -> list[str]:
+        self.persist_console_link(context)
+        self.restore_sources_first(context)
         result = self.hook.copy_prefix(
             **self.values(PARAMS),
             multipart_threshold=self.multipart_threshold,

@@ -16,6 +16,7 @@ from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.upload import DEFAULT_MULTIPART_THRESHOLD, DEFAULT_UPLOAD_CONCURRENCY
 from cos_provider.hooks.upload import UPLOAD_PARAMS
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import CosBaseOperator
 
 ATTRIBUTE_TEMPLATE_FIELDS = (
@@ -52,7 +53,7 @@ def local_files(source: str) -> list[tuple[str, str]]:
     raise CosValidationError("source", f"{source!r} is not a file, a folder or a glob of files")
 
 
-class LocalFilesystemToCosOperator(CosBaseOperator):
+class LocalFilesystemToCosOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Upload one local file, a folder, or a glob of files to COS.
 
     With one file and ``dest_key`` set, the object is ``dest_key``; otherwise
@@ -68,6 +69,7 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
     """
 
     sse_customer_key: CustomerKey | None  # set by keep_secrets, never templated
+    console_link_fields = (("dest_key", "dest_prefix"), ("dest_bucket",), "region")
     template_fields: Sequence[str] = (
         "source",
         "dest_bucket",
@@ -119,6 +121,7 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
         self.keep_secrets(locals(), ("sse_customer_key",))
 
     def execute(self, context: Any) -> dict[str, Any]:
+        self.persist_console_link(context)
         files = local_files(self.source)
         if self.dest_key and len(files) != 1:
             raise CosValidationError(
@@ -146,7 +149,7 @@ class LocalFilesystemToCosOperator(CosBaseOperator):
         return {"count": len(results), "bytes": sum(r["size"] for r in results), "objects": results}
 
 
-class CosCreateObjectOperator(CosBaseOperator):
+class CosCreateObjectOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Write ``data`` (str, bytes, or a dict/list written as JSON) to one object; XCom: the UploadResult dict.
 
     ``sse_customer_key``: as :class:`LocalFilesystemToCosOperator`'s.
@@ -195,6 +198,7 @@ class CosCreateObjectOperator(CosBaseOperator):
         self.keep_secrets(locals(), ("sse_customer_key",))
 
     def execute(self, context: Any) -> dict[str, Any]:
+        self.persist_console_link(context)
         attributes = self.values(ATTRIBUTE_TEMPLATE_FIELDS)
         attributes["overwrite"] = self.overwrite
         attributes["sse_customer_key"] = self.sse_customer_key

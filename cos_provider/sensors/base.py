@@ -57,6 +57,7 @@ from cos_provider.client.watch import (
     unusable_connection,
 )
 from cos_provider.hooks.cos import CosHook
+from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.triggers.cos import CosPollingTrigger
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def _count(result: Any) -> int:
     return len(result) if isinstance(result, list) else 1
 
 
-class CosBaseSensor(BaseSensorOperator):
+class CosBaseSensor(CosConsoleLinkMixin, BaseSensorOperator):
     """Shared machinery of the COS sensors (see the module docstring).
 
     :param cos_conn_id: Connection id (type ``tencent_cos``).
@@ -96,6 +97,7 @@ class CosBaseSensor(BaseSensorOperator):
         Airflow's ``[operators] default_deferrable``.
     """
 
+    console_link_fields = (("key", "prefix"), ("bucket",), "region")
     trigger_class: ClassVar[type[CosPollingTrigger]]
     clock: ClassVar[Clock] = SYSTEM_CLOCK
     """Where the first poke's time and the watch's ``now`` come from (a seam for tests)."""
@@ -188,6 +190,7 @@ class CosBaseSensor(BaseSensorOperator):
         raise exc
 
     def execute(self, context: Context) -> Any:
+        self.persist_console_link(context)
         if not self.deferrable:
             try:
                 return super().execute(context)

@@ -51,6 +51,7 @@ from cos_provider.client.encryption import key_needed, require_https
 from cos_provider.client.errors import CosServiceError, CosValidationError
 from cos_provider.client.models import ListedObject, ObjectInfo, PartCopyResult
 from cos_provider.client.operations import ObjectRef
+from cos_provider.client.restore import is_archived, require_readable
 
 log = logging.getLogger("cos_provider.copy")
 
@@ -130,12 +131,14 @@ class CopyEngine:
         self.validate(source, dest, options)
         self.uploads.check()
         started = time.monotonic()
-        if listed is not None and listed.size <= options.multipart_threshold:
+        small = listed is not None and listed.size <= options.multipart_threshold
+        if small and listed is not None and not is_archived(listed.storage_class):
             info = listed_info(source.bucket, listed)
             return copy_single(
                 self.client, source, dest, options, info, have_crc=False, started=started, log=self.log
             )
         info = source_info or self.head_source(source, options)
+        require_readable(info, "copy")  # an unrestored archive: refused before any write
         if info.size <= options.multipart_threshold:
             return copy_single(
                 self.client, source, dest, options, info, have_crc=True, started=started, log=self.log
@@ -212,6 +215,7 @@ class CopyEngine:
         """HEAD (unless given), check conditions, plan, then resume or Initiate."""
         self.validate(source, dest, options)
         info = info or self.head_source(source, options)
+        require_readable(info, "copy")
         return multipart.start(self.client, self.uploads, source, dest, options, info, log=self.log)
 
     def copy_parts(

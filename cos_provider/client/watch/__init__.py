@@ -18,6 +18,7 @@ from cos_provider.client.watch.checkfn import call_check_fn, validate_check_fn
 from cos_provider.client.watch.drive import Batch, Outcome, Plan, Step, Watch, run_async, run_sync
 from cos_provider.client.watch.errors import WatchError, classify, unusable_connection
 from cos_provider.client.watch.plans import InactivityWatch, ObjectWatch, UpdatedWatch
+from cos_provider.client.watch.restore import RestoreWatch
 from cos_provider.client.watch.targets import Target, parse_target, parse_targets
 from cos_provider.client.watch.timing import SYSTEM_CLOCK, Clock, Timing
 
@@ -29,6 +30,7 @@ __all__ = [
     "ObjectWatch",
     "Outcome",
     "Plan",
+    "RestoreWatch",
     "Step",
     "Target",
     "Timing",

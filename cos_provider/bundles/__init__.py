@@ -1,0 +1,1 @@
+"""DAG bundles: DAG files kept in Tencent COS."""
