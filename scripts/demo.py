@@ -11,9 +11,10 @@
 6. prints what each task did, whether every destination's CRC64 matches its
    source, and the emulator's count of live multipart uploads (must be 0);
 7. runs the data-plane DAG once more, this time on a real scheduler and
-   dag-processor (LocalExecutor, separate processes, another throwaway home)
-   with task logs in COS (``cos_provider.log.logging_config``), and prints the
-   log objects and the COS URI the REST API serves each log from.
+   dag-processor (LocalExecutor, separate processes, another throwaway home),
+   its DAG file read from COS by a ``CosDagBundle`` and its task logs written
+   to COS (``cos_provider.log.logging_config``); prints the log objects and
+   the COS URI the REST API serves each log from.
    ``airflow dags test`` cannot show remote logging: it runs tasks in its own
    process (``InProcessTestSupervisor``), which writes no log file and never
    uploads one; only a real task supervisor does.
@@ -50,14 +51,17 @@ from scripts.demo_checks import (  # noqa: E402
     log_key,
     log_objects,
     seed,
+    upload_dag_files,
     verify_data_plane,
     verify_destinations,
 )
 from scripts.demo_world import (  # noqa: E402
+    DAG_BUNDLE,
     DAG_ORDER,
     LOGICAL_DATE,
     SEEDS,
     connection,
+    dag_bundle_config,
     emulator_args,
     late_arrivals,
     remote_logging_config,
@@ -194,23 +198,34 @@ REMOTE_LOG_DAG = DATA_PLANE_DAG  # re-runnable: it deletes what it uploaded
 
 
 def remote_logging_step(address: str) -> bool:
-    """One example DAG on a real scheduler and dag-processor, its task logs in COS; True if all is there."""
-    say(f"remote logging: {REMOTE_LOG_DAG} on a real scheduler + dag-processor, task logs to COS")
+    """One example DAG from a COS bundle on a real scheduler and dag-processor, its task logs in COS."""
+    say(
+        f"remote logging: {REMOTE_LOG_DAG} on a real scheduler + dag-processor, DAG file and task logs in COS"
+    )
     started = time.monotonic()
     home = Path(tempfile.mkdtemp(prefix="cos-demo-deployment-"))
     stack = AirflowStack(
         home,
         components=["scheduler", "dag-processor", "api-server"],
         name="demo-remote-logging",
-        config={"scheduler": {"use_job_schedule": False}, "logging": remote_logging_config()},
+        config={
+            "scheduler": {"use_job_schedule": False},
+            "logging": remote_logging_config(),
+            "dag_processor": dag_bundle_config(home / "bundles"),
+        },
         env={"AIRFLOW_CONN_COS_DEFAULT": json.dumps(connection(address))},
     )
-    stack.add_dag_file(DAGS / f"{REMOTE_LOG_DAG}.py")
+    (dag_uri,) = upload_dag_files(address, [DAGS / f"{REMOTE_LOG_DAG}.py"])
+    say(f"DAG file uploaded to {dag_uri}, the CosDagBundle {DAG_BUNDLE['name']!r} is the only bundle")
     rows: list[tuple[str, str, str, str]] = []
     try:
         with stack:
             say(f"scheduler, dag-processor and api-server up at {stack.base_url} (AIRFLOW_HOME={home})")
-            stack.wait_for_dag(REMOTE_LOG_DAG, timeout=90)
+            dag = stack.wait_for_dag(REMOTE_LOG_DAG, timeout=90)
+            say(
+                f"{REMOTE_LOG_DAG} parsed from bundle {dag['bundle_name']!r}, version {dag['bundle_version']}"
+            )
+            ok = dag["bundle_name"] == DAG_BUNDLE["name"]
             run_id = stack.trigger_dag(REMOTE_LOG_DAG, logical_date=f"{LOGICAL_DATE}T00:00:00+00:00")
             state = stack.wait_for_run(REMOTE_LOG_DAG, run_id, timeout=180)
             tis = stack.task_instances(REMOTE_LOG_DAG, run_id)
@@ -240,7 +255,7 @@ def remote_logging_step(address: str) -> bool:
     print("-" * 150)
     for task_id, ti_state, size, served in rows:
         print(f"{task_id:<50} {ti_state:<9} {size:>10}  {served}")
-    ok = state == "success" and all(r[1] == "success" and r[3].startswith("cos://") for r in rows)
+    ok &= state == "success" and all(r[1] == "success" and r[3].startswith("cos://") for r in rows)
     print()
     say(f"remote logging step {'ok' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s")
     return ok

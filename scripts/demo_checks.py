@@ -14,6 +14,7 @@ the independent truth, filled by :func:`seed`, read by the checks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -24,7 +25,16 @@ from cos_provider.client.crc64 import crc64
 from cos_provider.client.credentials import Credentials
 from cos_provider.client.endpoints import Endpoint
 from cos_provider.client.errors import CosError, CosServiceError
-from scripts.demo_world import BUCKETS, LOG_FOLDER, SECRET_ID, SECRET_KEY, GiB, prefix_copy_source
+from scripts.demo_world import (
+    APP_ID,
+    BUCKETS,
+    DAG_BUNDLE_PREFIX,
+    LOG_FOLDER,
+    SECRET_ID,
+    SECRET_KEY,
+    GiB,
+    prefix_copy_source,
+)
 
 DATA_PLANE_DAG = "example_cos_data_plane"
 Check = tuple[str, bool, str]
@@ -68,6 +78,17 @@ def seed(address: str, seeds: Iterable[dict[str, Any]], source_crc: dict[str, in
                 )
             source_crc[uri] = crc64(spec["body"])
             say(f"seeded {uri} ({len(spec['body'])} bytes)")
+
+
+def upload_dag_files(address: str, paths: Iterable[Path]) -> list[str]:
+    """Put DAG files where :data:`~scripts.demo_world.DAG_BUNDLE` reads them; returns their ``cos://`` URIs."""
+    bucket = f"dags-{APP_ID}"
+    uris = []
+    with client_for(address, bucket) as c:
+        for path in paths:
+            c.put_object(bucket, DAG_BUNDLE_PREFIX + path.name, path.read_bytes())
+            uris.append(f"cos://{bucket}/{DAG_BUNDLE_PREFIX}{path.name}")
+    return uris
 
 
 def destinations(rows: list[dict[str, Any]]) -> dict[str, str]:

@@ -6,6 +6,7 @@ add the APPID, exactly as a user's DAGs would.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SECRET_ID = "AKIDLOCALDEMO0000000000000000000000"
@@ -38,6 +39,7 @@ BUCKETS: dict[str, tuple[str, bool]] = {
     bucket("media-backup"): (ARCHIVE_REGION, False),
     bucket("ingest"): (REGION, False),
     bucket("logs"): (REGION, False),  # task logs, when remote logging is on
+    bucket("dags"): (REGION, False),  # DAG files, for a CosDagBundle
 }
 LOG_FOLDER = f"cos://{bucket('logs')}/airflow/task-logs"
 """``[logging] remote_base_log_folder`` wherever the example DAGs run with remote logging."""
@@ -101,6 +103,29 @@ def remote_logging_config(conn_id: str = "cos_default") -> dict[str, Any]:
         "remote_log_conn_id": conn_id,
         "logging_config_class": "cos_provider.log.logging_config.LOGGING_CONFIG",
         "delete_local_logs": True,
+    }
+
+
+DAG_BUNDLE_PREFIX = "airflow/dags/"
+DAG_BUNDLE = {
+    "name": "cos-dags",
+    "classpath": "cos_provider.bundles.cos.CosDagBundle",
+    "kwargs": {
+        "bucket_name": "dags",
+        "prefix": DAG_BUNDLE_PREFIX,
+        "cos_conn_id": "cos_default",
+        "refresh_interval": 5,
+    },
+}
+"""A ``[dag_processor] dag_bundle_config_list`` entry (README "DAG bundle"): DAG files from ``cos://dags-…/airflow/dags/``."""
+
+
+def dag_bundle_config(storage_path: Any) -> dict[str, Any]:
+    """``[dag_processor]`` options that make :data:`DAG_BUNDLE` the only bundle, synced under ``storage_path``."""
+    return {
+        "dag_bundle_config_list": json.dumps([DAG_BUNDLE]),
+        "dag_bundle_storage_path": str(storage_path),
+        "bundle_refresh_check_interval": 1,
     }
 
 

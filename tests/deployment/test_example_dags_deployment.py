@@ -3,22 +3,25 @@
 The world is the demo's (``scripts/demo_world.py``): the same buckets, sources
 and logical date, seeded into an emulator running as a process of its own.
 The components run the LocalExecutor on SQLite in a throwaway ``AIRFLOW_HOME``
-(:class:`~tests.deployment.stack.AirflowStack`), with task logs going to COS
-through ``cos_provider.log.logging_config``, as the README's "Task logs in COS"
-configures them. Scheduled runs are off (``use_job_schedule = False``): every
-run here is triggered through the REST API for the demo's date, so ``{{ ds }}``
-names the seeded sources; the asset-scheduled consumer is triggered after its
-producer published the asset event.
+(:class:`~tests.deployment.stack.AirflowStack`). Task logs go to COS through
+``cos_provider.log.logging_config``, as the README's "Task logs in COS"
+configures them. The DAG files are read from COS by a ``CosDagBundle``, the
+only bundle in ``[dag_processor] dag_bundle_config_list`` (README "DAG
+bundle"). Scheduled runs are off (``use_job_schedule = False``): every run
+here is triggered through the REST API for the demo's date, so ``{{ ds }}``
+names the seeded sources; the asset-scheduled consumer is triggered once its
+producer has published the asset event.
 
 Checked:
 
+* every example DAG was parsed from the bundle, and every task ran from it;
 * every task instance of every run (mapped ones included) ends ``success``;
 * the deferrable sensor was seen ``deferred``, holding a trigger owned by the
   triggerer's job (the only ``TriggererJob``), while its export did not exist;
   the export is seeded only then. The trigger's log, which the triggerer
   process writes as ``<try's log>.trigger.<its job id>.log`` and uploads to
-  COS, shows it firing for that task instance; the task then
-  finished on the same try, its one log object holding both halves;
+  COS, shows it firing for that task instance; the task then finished on
+  the same try, its one log object holding both halves;
 * the destinations' CRC64s equal their sources' (the demo's checks,
   ``scripts/demo_checks.py``), and the emulator holds no multipart upload;
 * every task try's log is an object in COS (the deferred sensor's holds both
@@ -47,6 +50,7 @@ from scripts.demo_checks import (
     log_key,
     log_objects,
     seed,
+    upload_dag_files,
     verify_data_plane,
     verify_destinations,
 )
@@ -60,6 +64,7 @@ CONSUMER = "example_cos_asset_consumer"
 SENSOR = "wait_for_export"
 ASSET_URI = f"cos://{world.bucket('archive')}/exports"
 PRODUCERS = [d for d in world.DAG_ORDER if d != CONSUMER]
+BUNDLE = world.DAG_BUNDLE  # the only bundle: every DAG here is parsed from COS
 
 
 @pytest.fixture
@@ -85,12 +90,12 @@ class Phases:
         return "deployment test phases (s): " + json.dumps({**self.seconds, "total": total})
 
 
-def start_stack(airflow_stack: Callable[..., AirflowStack], address: str) -> AirflowStack:
+def start_stack(airflow_stack: Callable[..., AirflowStack], address: str, bundles: Path) -> AirflowStack:
     return airflow_stack(
-        dag_files=tuple(DAGS),
         name="example-dags-deployment",
         config={
             "core": {"parallelism": 4},  # the mapped copy's tasks mostly wait on COS
+            "dag_processor": world.dag_bundle_config(bundles),
             "scheduler": {"use_job_schedule": False},  # only the runs triggered here, for the demo's date
             "logging": {**world.remote_logging_config("cos_logs"), "logging_level": "INFO"},
         },
@@ -126,8 +131,10 @@ def run_the_example_dags(
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """Trigger every example DAG for the demo's date; returns the run ids and the sensor's deferred TI."""
     for dag_id in world.DAG_ORDER:
-        stack.wait_for_dag(dag_id, timeout=90)
-    phases.done("dags parsed")
+        dag = stack.wait_for_dag(dag_id, timeout=90)
+        assert dag["bundle_name"] == BUNDLE["name"], dag
+        assert dag["relative_fileloc"] in {p.name for p in DAGS}, dag
+    phases.done("dags parsed from the bundle")
 
     runs = {dag_id: stack.trigger_dag(dag_id, logical_date=LOGICAL_DATE) for dag_id in PRODUCERS}
     deferred = wait_until_deferred(stack, runs[ARCHIVE])
@@ -169,6 +176,8 @@ def every_task_succeeded(stack: AirflowStack, runs: dict[str, str]) -> list[dict
     assert {dag_id for dag_id, _, _ in states} == set(world.DAG_ORDER)
     mapped = [k for k in states if k[0] == "example_cos_mapped_multipart_copy" and k[2] >= 0]
     assert len(mapped) == 8  # max_mapped_tasks
+    # Tasks ran the DAG files the workers synced from COS too (no other bundle is configured).
+    assert {ti["dag_version"]["bundle_name"] for ti in tis} == {BUNDLE["name"]}
     return tis
 
 
@@ -247,14 +256,15 @@ def every_task_log_is_in_cos(
 
 
 def test_every_example_dag_in_a_real_deployment(
-    airflow_stack: Callable[..., AirflowStack], emulator_process: EmulatorProcess
+    airflow_stack: Callable[..., AirflowStack], emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     phases = Phases()
     address = emulator_process.address
     source_crc: dict[str, int] = {}
     seed(address, world.SEEDS, source_crc, lambda _: None)
+    upload_dag_files(address, DAGS)
     phases.done("emulator seeded")
-    stack = start_stack(airflow_stack, address)
+    stack = start_stack(airflow_stack, address, tmp_path / "bundles")
     phases.done("stack started")
     runs, deferred = run_the_example_dags(stack, address, source_crc, phases)
     tis = every_task_succeeded(stack, runs)
