@@ -196,9 +196,8 @@ def the_triggerer_resumed_the_sensor(
     bucket = world.bucket("logs")
     with client_for(address, bucket) as c:
         text = c.get_object(bucket, uri.removeprefix(f"cos://{bucket}/")).decode()
-    assert not (
-        stack.log_folder / uri.removeprefix(world.LOG_FOLDER + "/")
-    ).exists()  # uploaded, then removed
+    local = stack.log_folder / uri.removeprefix(world.LOG_FOLDER + "/")
+    stack.wait_for(f"{local} to be removed after its upload", lambda: None if local.exists() else True, 15)
     events = [json.loads(line) for line in text.splitlines()]
     name = f"{ARCHIVE}/{run_id}/{SENSOR}/-1/1 (ID {trigger_id})"
     fired = [e for e in events if e["event"] == "Trigger fired event" and e.get("name") == name]
@@ -244,15 +243,22 @@ def every_task_log_is_in_cos(
         "every task log in COS", lambda: True if expected <= set(log_objects(address)) else None, timeout=30
     )
     bucket = world.bucket("logs")
-    texts = {}
-    with client_for(address, bucket) as c:
-        for uri in expected:
-            texts[uri] = c.get_object(bucket, uri.removeprefix(f"cos://{bucket}/")).decode(errors="replace")
-    assert all(world.SECRET_KEY not in text for text in texts.values())
+
+    def text(uri: str) -> str:
+        with client_for(address, bucket) as c:
+            return c.get_object(bucket, uri.removeprefix(f"cos://{bucket}/")).decode(errors="replace")
+
     # One object for the try, appended to when the resumed half ended: both halves are in it.
-    sensor_log = texts[log_key(ARCHIVE, sensor_run, SENSOR)]
+    # The first half's object exists early, so wait for the append, not for the object.
+    sensor_uri = log_key(ARCHIVE, sensor_run, SENSOR)
+    sensor_log = stack.wait_for(
+        "the resumed half in the sensor's log",
+        lambda: found if "Success criteria met" in (found := text(sensor_uri)) else None,
+        timeout=30,
+    )
     paused, met = sensor_log.find("Pausing task as DEFERRED"), sensor_log.find("Success criteria met")
     assert 0 <= paused < met, sensor_log[-3000:]
+    assert all(world.SECRET_KEY not in text(uri) for uri in expected)
 
 
 def test_every_example_dag_in_a_real_deployment(
