@@ -223,7 +223,7 @@ def remote_logging_step(address: str) -> bool:
             say(f"scheduler, dag-processor and api-server up at {stack.base_url} (AIRFLOW_HOME={home})")
             dag = stack.wait_for_dag(REMOTE_LOG_DAG, timeout=90)
             say(
-                f"{REMOTE_LOG_DAG} parsed from bundle {dag['bundle_name']!r}, version {dag['bundle_version']}"
+                f"{REMOTE_LOG_DAG} parsed from bundle {dag['bundle_name']!r} (file {dag['relative_fileloc']})"
             )
             ok = dag["bundle_name"] == DAG_BUNDLE["name"]
             run_id = stack.trigger_dag(REMOTE_LOG_DAG, logical_date=f"{LOGICAL_DATE}T00:00:00+00:00")
