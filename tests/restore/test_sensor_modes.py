@@ -56,7 +56,11 @@ def drive(way: str, monkeypatch: pytest.MonkeyPatch, trigger_runs: list[str]) ->
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        row = session.query(XComModel).filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id="wait").one()
+        row = (
+            session.query(XComModel)
+            .filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id="wait", key="return_value")
+            .one()
+        )
         return row.value
 
 
