@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import TaskGroup, XComArg
+from airflow.providers.common.compat.sdk import TaskGroup, XComArg
 
 from cos_provider.client.copy import MultipartSession
 from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
@@ -49,9 +49,9 @@ DEFAULT_TASK_CONCURRENCY = 8
 
 def max_map_length() -> int:
     try:
-        from airflow.configuration import conf
+        from airflow.providers.common.compat.sdk import conf
 
-        return conf.getint("core", "max_map_length", fallback=MAX_MAPPED_BATCHES)
+        return int(conf.getint("core", "max_map_length", fallback=MAX_MAPPED_BATCHES))
     except Exception:  # pragma: no cover - config unavailable
         return MAX_MAPPED_BATCHES
 
