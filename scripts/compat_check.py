@@ -110,25 +110,24 @@ def run_target(uv: str, env: dict[str, str], wheel: Path, target: Target) -> dic
     work.mkdir(parents=True)
     started = time.monotonic()
     with logfile.open("w") as out:
+        pip = [uv, "pip", "install", "--python", str(venv / "bin" / "python")]
+        # Airflow (and the pins an old one needs) first, then the wheel alone, so that what
+        # the wheel brings in can be seen: it must add nothing beyond its declared dependencies.
         steps = [
             [uv, "venv", "--quiet", "--python", str(python), str(venv)],
-            [
-                uv,
-                "pip",
-                "install",
-                "--python",
-                str(venv / "bin" / "python"),
-                str(wheel),
-                f"apache-airflow=={target.airflow}",
-                *target.requirements,
-            ],
+            [*pip, f"apache-airflow=={target.airflow}", *target.requirements],
+            [*pip, str(wheel), f"apache-airflow=={target.airflow}", *target.requirements],
         ]
-        for step in steps:
+        before: set[str] = set()
+        for number, step in enumerate(steps):
+            if number == 2:
+                before = installed(uv, venv, env)
             out.write("$ " + " ".join(step) + "\n")
             out.flush()
             if subprocess.call(step, stdout=out, stderr=subprocess.STDOUT, env=env) != 0:
                 row["error"] = f"install failed, see {logfile}"
                 return row
+        added = installed(uv, venv, env) - before
         row["install_s"] = time.monotonic() - started
         started = time.monotonic()
         smoke = [str(venv / "bin" / "python"), "-I", str(SMOKE), "--work", str(work), "--dag", str(SMOKE_DAG)]
@@ -150,7 +149,37 @@ def run_target(uv: str, env: dict[str, str], wheel: Path, target: Target) -> dic
         return row
     report = json.loads(lines[-1][len(RESULT_PREFIX) :])
     row["results"], row["meta"] = report["results"], report["meta"]
+    allowed = {normalise("airflow-provider-tencent-cos"), *declared_dependencies()}
+    extra = sorted(added - allowed)
+    row["results"]["wheel adds only its dependencies"] = (  # type: ignore[index]
+        "ok" if not extra else f"installing the wheel also brought in {', '.join(extra)}"
+    )
     return row
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed(uv: str, venv: Path, env: dict[str, str]) -> set[str]:
+    """Distribution names in ``venv`` (``uv pip freeze``), normalised."""
+    out = subprocess.run(
+        [uv, "pip", "freeze", "--python", str(venv / "bin" / "python")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {normalise(re.split(r"[=@ ]", line, maxsplit=1)[0]) for line in out.splitlines() if line.strip()}
+
+
+def declared_dependencies() -> set[str]:
+    """The names in pyproject's ``[project] dependencies`` (stdlib only: a regex, no TOML parser on 3.10)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, flags=re.S | re.M)
+    assert block is not None, "pyproject.toml has no [project] dependencies"
+    names = re.findall(r'^\s*"([A-Za-z0-9_.-]+)', block.group(1), flags=re.M)
+    return {normalise(n) for n in names}
 
 
 def table(rows: list[dict[str, object]]) -> tuple[str, bool]:
