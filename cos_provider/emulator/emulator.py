@@ -54,6 +54,9 @@ class CosEmulator:
         single_copy_limit: int | None = limits.MAX_SINGLE_COPY_SIZE,
         owner_uin: str = "100000000001",
         ssl_context: ssl.SSLContext | None = None,
+        rate_limit: float | None = None,
+        rate_limit_burst: float | None = None,
+        bucket_rate_limits: Mapping[str, float] | None = None,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -63,7 +66,16 @@ class CosEmulator:
         self.core = Core(
             store=self.store,
             verifier=Verifier(credentials or {}, temporary_credentials or {}, auth_error_style),
-            model=PerformanceModel(ModelSettings(latency, copy_bandwidth, aggregate_bandwidth)),
+            model=PerformanceModel(
+                ModelSettings(
+                    latency,
+                    copy_bandwidth,
+                    aggregate_bandwidth,
+                    rate_limit=rate_limit,
+                    rate_limit_burst=rate_limit_burst,
+                    bucket_rate_limits=dict(bucket_rate_limits or {}),
+                )
+            ),
             faults=self.faults_book,
             single_copy_limit=single_copy_limit,
             owner_uin=owner_uin,
@@ -186,6 +198,22 @@ class CosEmulator:
         info = self._describe(version)
         return {k: info[k] for k in ("etag", "crc64", "size", "version_id")}
 
+    def seed_many(
+        self, bucket: str, prefix: str, count: int, size: int = 1024, seed: int = 1, start: int = 0
+    ) -> dict[str, Any]:
+        """``count`` synthetic objects ``<prefix><n:08d>`` sharing one content: 100,000 in seconds."""
+        if not 0 <= count <= 10_000_000 or start < 0:
+            raise ValueError("count must be within 0..10,000,000 and start >= 0")
+        if not 0 <= size <= limits.MAX_OBJECT_SIZE:
+            raise ValueError(f"size must be within 0..{limits.MAX_OBJECT_SIZE}")
+        b = self.store.bucket(bucket)
+        content = Content.synthetic(seed, size)
+        _ = content.crc
+        etag = hashlib.md5(f"synthetic:{seed}:{size}".encode()).hexdigest()
+        for n in range(start, start + count):
+            self.store.put(b, f"{prefix}{n:08d}", content, etag, ObjectAttrs())
+        return {"bucket": bucket, "count": count, "first": f"{prefix}{start:08d}", "etag": etag}
+
     def get_object_bytes(
         self, bucket: str, key: str, version_id: str | None = None, start: int = 0, end: int | None = None
     ) -> bytes:
@@ -244,6 +272,8 @@ class CosEmulator:
         snap = self.core.counters.snapshot()
         snap["live_uploads"] = self.store.live_uploads()
         snap["faults_injected"] = self.faults_book.injected_counts()
+        slowdowns = self.core.model.rate_limiter.snapshot()
+        snap["slowdowns"] = {"total": sum(slowdowns.values()), "by_bucket": slowdowns}
         if self._server is not None:
             snap["connections"] = self._server.connection_stats.snapshot()
         return snap
@@ -257,13 +287,26 @@ class CosEmulator:
             "latency": s.latency,
             "copy_bandwidth": s.copy_bandwidth,
             "aggregate_bandwidth": s.aggregate_bandwidth,
+            "rate_limit": s.rate_limit,
+            "rate_limit_burst": s.rate_limit_burst,
+            "bucket_rate_limits": dict(s.bucket_rate_limits),
         }
 
     def set_model(
-        self, latency: Any = UNSET, copy_bandwidth: Any = UNSET, aggregate_bandwidth: Any = UNSET
+        self,
+        latency: Any = UNSET,
+        copy_bandwidth: Any = UNSET,
+        aggregate_bandwidth: Any = UNSET,
+        rate_limit: Any = UNSET,
+        rate_limit_burst: Any = UNSET,
+        bucket_rate_limits: Any = UNSET,
     ) -> None:
         """Change the performance model; omitted arguments keep their value, None = unlimited."""
         s = self.core.model.settings
+
+        def kept(value: Any, current: Any) -> Any:
+            return current if value is UNSET else value
+
         self.core.model.update(
             ModelSettings(
                 latency=s.latency if latency is UNSET else float(latency or 0.0),
@@ -271,6 +314,9 @@ class CosEmulator:
                 aggregate_bandwidth=s.aggregate_bandwidth
                 if aggregate_bandwidth is UNSET
                 else aggregate_bandwidth,
+                rate_limit=kept(rate_limit, s.rate_limit),
+                rate_limit_burst=kept(rate_limit_burst, s.rate_limit_burst),
+                bucket_rate_limits=dict(kept(bucket_rate_limits, s.bucket_rate_limits) or {}),
             )
         )
 
@@ -288,5 +334,6 @@ class CosEmulator:
         self.store.reset()
         self.faults_book.reset()
         self.core.counters.reset()
+        self.core.model.rate_limiter.reset_counts()
         if self._server is not None:
             self._server.connection_stats.reset()

@@ -35,7 +35,14 @@ def test_admin_round_trip(emu: CosEmulator, raw: Raw) -> None:
 
 def test_admin_model_and_faults(emu: CosEmulator, raw: Raw, bucket: str) -> None:
     model = admin(emu, "PUT", "model", json={"latency": 0.0, "copy_bandwidth": 1e9}).json()
-    assert model == {"latency": 0.0, "copy_bandwidth": 1e9, "aggregate_bandwidth": None}
+    assert model == {
+        "latency": 0.0,
+        "copy_bandwidth": 1e9,
+        "aggregate_bandwidth": None,
+        "rate_limit": None,
+        "rate_limit_burst": None,
+        "bucket_rate_limits": {},
+    }
     assert emu.model()["copy_bandwidth"] == 1e9
     assert admin(emu, "PUT", "model", json={"speed": 1}).status_code == 400
     rules = [

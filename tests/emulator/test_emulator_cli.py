@@ -73,7 +73,14 @@ def test_cli_serves_and_stops(sig: signal.Signals) -> None:
         assert sts.status_code == 200
         assert raw.put("ver-1250000000", "k", b"v", region="ap-beijing").headers["x-cos-version-id"] != "null"
         model = requests.get(f"{address}/_emulator/model", timeout=10).json()
-        assert model == {"latency": 0.0, "copy_bandwidth": 1e12, "aggregate_bandwidth": 1e13}
+        assert model == {
+            "latency": 0.0,
+            "copy_bandwidth": 1e12,
+            "aggregate_bandwidth": 1e13,
+            "rate_limit": None,
+            "rate_limit_burst": None,
+            "bucket_rate_limits": {},
+        }
     finally:
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=20)

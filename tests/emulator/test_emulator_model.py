@@ -80,7 +80,14 @@ def test_emulator_applies_latency_and_copy_time() -> None:
         raw.request("HEAD", "m-1250000000", "src")
         assert clock.sleeps == [pytest.approx(0.25)]
         emu.set_model(latency=0.0)
-        assert emu.model() == {"latency": 0.0, "copy_bandwidth": 2 * MiB, "aggregate_bandwidth": None}
+        assert emu.model() == {
+            "latency": 0.0,
+            "copy_bandwidth": 2 * MiB,
+            "aggregate_bandwidth": None,
+            "rate_limit": None,
+            "rate_limit_burst": None,
+            "bucket_rate_limits": {},
+        }
         emu.set_model(copy_bandwidth=None)
         clock.sleeps.clear()
         raw.part_copy("m-1250000000", "out", upload, 1, source_of("m-1250000000", "src"), None)
