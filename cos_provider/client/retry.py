@@ -90,8 +90,16 @@ class RetryPolicy:
 
     @staticmethod
     def is_throttle(exc: BaseException | None) -> bool:
-        """COS asking to slow down: ``SlowDown`` (whatever the status) or HTTP 429."""
-        return isinstance(exc, CosServiceError) and (exc.code == "SlowDown" or exc.status == 429)
+        """COS asking to slow down: ``SlowDown`` (whatever the status), HTTP 429, or a 503 to a HEAD.
+
+        An answer to HEAD has no body, so its 503 cannot say ``SlowDown``;
+        under a rate limit it almost always is, and taking it for an outage
+        would spend the attempts of every HEAD of a throttled prefix copy.
+        """
+        if not isinstance(exc, CosServiceError):
+            return False
+        bodiless_head = exc.status == 503 and exc.method == "HEAD" and not exc.message
+        return exc.code == "SlowDown" or exc.status == 429 or bodiless_head
 
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:

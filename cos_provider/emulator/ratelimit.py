@@ -97,7 +97,7 @@ class RateLimiter:
             else:
                 state.tokens = min(burst, state.tokens + (now - state.stamp) * rate)
                 state.stamp = now
-            if state.tokens >= 1:
+            if state.tokens >= 1 - 1e-9:  # float noise of the clock arithmetic
                 state.tokens -= 1
                 return True
             self.refused[bucket] = self.refused.get(bucket, 0) + 1
