@@ -309,7 +309,10 @@ def main(quick: bool) -> None:
         result.update(ok=ok, slowdowns=slow, ideal=ideal)
         results[label] = result
         failed = result.get("failed", throttled_count - result.get("copied", 0))
-        row(f"   {label}: time / ideal ({ok:,} requests / {RATE_LIMIT:.0f}/s)", f"{result['elapsed']:7.2f} s / {ideal:6.2f} s = {result['elapsed'] / ideal:.2f}x")
+        row(
+            f"   {label}: time / ideal ({ok:,} requests / {RATE_LIMIT:.0f}/s)",
+            f"{result['elapsed']:7.2f} s / {ideal:6.2f} s = {result['elapsed'] / ideal:.2f}x",
+        )
         row(f"   {label}: 503 SlowDown received", f"{slow:7,d} ({slow * 1000 / ok:.1f} per 1,000 requests)")
         row(f"   {label}: copies failed", f"{failed:7,d}")
     ours = results["a. CosCopyPrefixOperator"]
@@ -318,13 +321,22 @@ def main(quick: bool) -> None:
     # 2. a big prefix, no throttling
     emu.set_model(latency=LATENCY)
     hook = run_worker(
-        {"kind": "hook", "source_bucket": SRC, "dest_bucket": DST, "prefix": "p/", "concurrency": CONCURRENCY},
+        {
+            "kind": "hook",
+            "source_bucket": SRC,
+            "dest_bucket": DST,
+            "prefix": "p/",
+            "concurrency": CONCURRENCY,
+        },
         env,
     )
     assert hook["copied"] == prefix_count and hook["failures"] == 0, hook
     ideal2 = math.ceil(prefix_count / CONCURRENCY) * LATENCY + LATENCY
     growth = hook["maxrss_mb"] - hook["rss_before_mb"]
-    print(f"2. {prefix_count:,} x 1 KB, CosHook.copy_prefix, concurrency {CONCURRENCY}, no rate limit", flush=True)
+    print(
+        f"2. {prefix_count:,} x 1 KB, CosHook.copy_prefix, concurrency {CONCURRENCY}, no rate limit",
+        flush=True,
+    )
     row(
         f"   time / ideal (ceil({prefix_count:,}/{CONCURRENCY}) x {LATENCY * 1000:.0f} ms + 1 listing)",
         f"{hook['elapsed']:7.2f} s / {ideal2:6.2f} s = {hook['elapsed'] / ideal2:.2f}x",

@@ -62,7 +62,7 @@ def throttle_delay(
     ``d = min(cap, base * 2**(consecutive-1))``, so workers throttled by the
     same burst come back spread out, yet each waits at least half its step.
     """
-    step = min(cap, base * 2 ** max(0, consecutive - 1))
+    step: float = min(cap, base * 2.0 ** max(0, consecutive - 1))
     return step / 2 + random() * step / 2
 
 

@@ -170,7 +170,7 @@ class RetryPolicy:
                 budget.in_a_row, self.throttle_base_delay, self.throttle_max_delay, self.random
             )
         # Full jitter on the failures alone: throttled resends do not lengthen the backoff.
-        step = min(self.max_delay, self.base_delay * 2 ** max(0, budget.failures(state) - 1))
+        step: float = min(self.max_delay, self.base_delay * 2.0 ** max(0, budget.failures(state) - 1))
         return self.random() * step
 
     def _sleep(self, seconds: float) -> None:

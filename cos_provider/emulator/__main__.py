@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rate-limit", type=float, default=None, help="requests/s each bucket takes before 503 SlowDown"
     )
-    p.add_argument("--rate-limit-burst", type=float, default=None, help="requests a quiet bucket takes at once")
+    p.add_argument(
+        "--rate-limit-burst", type=float, default=None, help="requests a quiet bucket takes at once"
+    )
     p.add_argument(
         "--bucket-rate-limit", action="append", default=[], metavar="NAME-APPID=RATE", help="per bucket"
     )

@@ -55,16 +55,20 @@ def test_other_failures_still_spend_them(cos: Any, throttled_client: CosClient) 
     cos.add_fault(FaultRule("HeadObject", sequence=["internal_error", "slow_down", "internal_error", "ok"]))
     with pytest.raises(CosServiceError) as info:
         throttled_client.head_object(DST_BUCKET, "k")
-    assert info.value.code == "InternalError"  # the second failure ends it, the SlowDown between does not count
+    # The second failure ends it; the SlowDown between them does not count.
+    assert info.value.code == "InternalError"
 
 
 def test_a_bucket_throttled_for_good_fails_clearly(cos: Any) -> None:
     cos.put_object(DST_BUCKET, "k", b"v")
     cos.add_fault(FaultRule("ListObjects", "slow_down"))  # always
     clock = TickingClock()
-    with make_client(
-        cos.address, REGION, max_attempts=2, throttle_base_delay=0.0, throttle_timeout=35.0, clock=clock
-    ) as c, pytest.raises(CosServiceError) as info:
+    with (
+        make_client(
+            cos.address, REGION, max_attempts=2, throttle_base_delay=0.0, throttle_timeout=35.0, clock=clock
+        ) as c,
+        pytest.raises(CosServiceError) as info,
+    ):
         c.list_objects(DST_BUCKET)
     assert info.value.code == "SlowDown" and info.value.status == 503
     notes = " ".join(getattr(info.value, "__notes__", []))

@@ -24,12 +24,18 @@ once when COS answers 503 ``SlowDown`` and raises it back as items succeed
 (AIMD), so every user of the window (prefix copies, the parts of one copy,
 bulk deletes, uploads, downloads) runs near a bucket's rate limit without a
 storm of retries.
+
+A slow iterable (a listing: a request, then an XML page of 1,000 keys to
+parse) would stall the window each time it is asked for the next page: wrap
+it in :func:`read_ahead`, which reads it on a thread of its own, a bounded
+number of items ahead.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from itertools import islice
 from typing import TypeVar
@@ -48,6 +54,56 @@ MIN_WAIT_SECONDS = 0.05
 
 def _stop_on_error(item: object, exc: BaseException) -> None:
     raise exc
+
+
+class _End:
+    """What the reader thread queues after the last item (with the iterable's error, if it raised)."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+def read_ahead(items: Iterable[T], size: int, *, name: str = "cos-list") -> Iterator[T]:
+    """``items``, pulled by a thread at most ``size`` ahead of the consumer; its errors re-raised here.
+
+    Memory: ``size`` items. The thread stops when this generator is closed
+    or collected (the consumer stopped early) or ``items`` ends.
+    """
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    buffer: queue.Queue[T | _End] = queue.Queue(maxsize=size)
+    stopped = threading.Event()
+
+    def put(entry: T | _End) -> bool:
+        while not stopped.is_set():
+            try:
+                buffer.put(entry, timeout=POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(_End(exc))
+            return
+        put(_End())
+
+    threading.Thread(target=read, name=f"{name}-reader", daemon=True).start()
+    try:
+        while True:
+            entry = buffer.get()
+            if isinstance(entry, _End):
+                if entry.error is not None:
+                    raise entry.error
+                return
+            yield entry
+    finally:
+        stopped.set()
 
 
 def run_window(
