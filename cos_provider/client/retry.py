@@ -68,6 +68,9 @@ class RetryPolicy:
     certificate that failed verification: neither the certificate nor the
     trusted CAs change between attempts, so a retry would only fail again
     after the backoff (and hide the cause behind a longer wait).
+    Throttling (:meth:`is_throttle`) is resent outside ``max_attempts``, for
+    up to ``throttle_timeout`` seconds in a row (see the module docstring);
+    ``clock`` and ``random`` are there for tests.
     """
 
     max_attempts: int = 5
