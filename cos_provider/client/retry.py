@@ -117,7 +117,12 @@ class RetryPolicy:
         what = (exc.cos_request if isinstance(exc, CosError) else "") or "request"
         delay = state.next_action.sleep if state.next_action else 0.0
         if self.is_throttle(exc):  # routine under a rate limit; the window logs a summary
-            log.debug("COS %s: SlowDown; resending in %.2fs (not counted as an attempt)", what, delay)
+            log.debug(
+                "COS %s: SlowDown (request_id=%s); resending in %.2fs, not counted as an attempt",
+                what,
+                getattr(exc, "request_id", "") or "-",
+                delay,
+            )
             return
         log.warning(
             "COS %s failed (attempt %d of %d): %s; retrying in %.2fs",
