@@ -4,14 +4,17 @@ Built on tenacity (already installed with Airflow) rather than a hand-rolled
 loop: ``wait_random_exponential`` is exactly exponential backoff with full
 jitter, and tenacity has a sync and an async driver over the same policy.
 
-A 503 ``SlowDown`` (or a 429) is not a failure of the request but a signal
-to send less: it is resent without spending one of ``max_attempts``, after a
-backoff (:func:`~cos_provider.client.copy.adaptive.throttle_delay`) during
-which, inside a window, the request's slot is given back and the window's
-concurrency lowered (:mod:`~cos_provider.client.copy.adaptive`). Only
-``throttle_timeout`` seconds of throttling in a row end it, with the last
-``SlowDown`` (and a note saying how long and how often): a bucket throttled
-for good still fails, and says why.
+Inside a pool of requests (a window, :mod:`~cos_provider.client.adaptive`)
+a 503 ``SlowDown`` (or a 429) is not a failure of the request but a signal
+to send less: the window's concurrency is lowered, and the request gives its
+slot back, waits a backoff
+(:func:`~cos_provider.client.adaptive.throttle_delay`) and is resent without
+spending one of ``max_attempts``. Only ``throttle_timeout`` seconds of
+throttling in a row end it, with the last ``SlowDown`` (and a note saying
+how long and how often): a bucket throttled for good still fails, and says
+why. Outside a window (one request, a sensor's poke, a trigger's poll) there
+is nothing to slow down, so a ``SlowDown`` is an ordinary transient failure
+that spends an attempt: the poll comes again anyway.
 """
 
 from __future__ import annotations
@@ -68,8 +71,9 @@ class RetryPolicy:
     certificate that failed verification: neither the certificate nor the
     trusted CAs change between attempts, so a retry would only fail again
     after the backoff (and hide the cause behind a longer wait).
-    Throttling (:meth:`is_throttle`) is resent outside ``max_attempts``, for
-    up to ``throttle_timeout`` seconds in a row (see the module docstring);
+    Throttling (:meth:`is_throttle`) inside a window is resent outside
+    ``max_attempts``, for up to ``throttle_timeout`` seconds in a row (see
+    the module docstring);
     ``clock`` and ``random`` are there for tests.
     """
 
@@ -116,7 +120,7 @@ class RetryPolicy:
         exc = state.outcome.exception() if state.outcome else None
         what = (exc.cos_request if isinstance(exc, CosError) else "") or "request"
         delay = state.next_action.sleep if state.next_action else 0.0
-        if self.is_throttle(exc):  # routine under a rate limit; the window logs a summary
+        if _budget(state).last_throttled:  # routine under a rate limit; the window logs a summary
             log.debug(
                 "COS %s: SlowDown (request_id=%s); resending in %.2fs, not counted as an attempt",
                 what,
@@ -140,18 +144,19 @@ class RetryPolicy:
         if exc is None or not self.is_retryable(exc):
             return False
         budget = _budget(state)
-        if self.is_throttle(exc):
+        permit = adaptive.current_permit()
+        throttled = permit is not None and self.is_throttle(exc)
+        if throttled:
             if budget.throttled_since is None:
                 budget.throttled_since = self.clock()
             budget.in_a_row += 1
             budget.slowdowns += 1
-            permit = adaptive.current_permit()
-            if permit is not None:
-                permit.throttled()
+            assert permit is not None
+            permit.throttled()
         else:
             budget.in_a_row = 0
             budget.throttled_since = None
-        budget.last_throttled = self.is_throttle(exc)
+        budget.last_throttled = throttled
         return True
 
     def _stop(self, state: tenacity.RetryCallState) -> bool:

@@ -34,6 +34,13 @@ def throttled_client(cos: Any) -> Iterator[CosClient]:
         yield c
 
 
+def in_window(call: Any) -> Any:
+    """Run ``call()`` as the one item of a window, where throttling is resent outside the budget."""
+    out: list[Any] = []
+    run_window(lambda _: call(), [0], concurrency=1, on_result=lambda _, r: out.append(r))
+    return out[0]
+
+
 def statuses(cos: Any, operation: str) -> dict[str, int]:
     return dict(cos.counters()["requests"].get(operation, {}))
 
@@ -42,7 +49,7 @@ def test_slowdowns_do_not_spend_the_attempts(cos: Any, throttled_client: CosClie
     """A HEAD's 503 has no body to say SlowDown; it is taken as throttling all the same."""
     cos.put_object(DST_BUCKET, "k", b"v")
     cos.add_fault(FaultRule("HeadObject", "slow_down", times=12))
-    info = throttled_client.head_object(DST_BUCKET, "k")  # max_attempts=2, yet 12 SlowDowns pass
+    info = in_window(lambda: throttled_client.head_object(DST_BUCKET, "k"))  # max_attempts=2, yet 12 pass
     assert info.size == 1
     assert statuses(cos, "HeadObject") == {"503": 12, "200": 1}
 
@@ -50,11 +57,11 @@ def test_slowdowns_do_not_spend_the_attempts(cos: Any, throttled_client: CosClie
 def test_other_failures_still_spend_them(cos: Any, throttled_client: CosClient) -> None:
     cos.put_object(DST_BUCKET, "k", b"v")
     cos.add_fault(FaultRule("HeadObject", sequence=["slow_down", "internal_error", "slow_down", "ok"]))
-    assert throttled_client.head_object(DST_BUCKET, "k").size == 1  # 1 failure of 2 allowed
+    assert in_window(lambda: throttled_client.head_object(DST_BUCKET, "k")).size == 1  # 1 failure of 2
     cos.clear_faults()
     cos.add_fault(FaultRule("HeadObject", sequence=["internal_error", "slow_down", "internal_error", "ok"]))
     with pytest.raises(CosServiceError) as info:
-        throttled_client.head_object(DST_BUCKET, "k")
+        in_window(lambda: throttled_client.head_object(DST_BUCKET, "k"))
     # The second failure ends it; the SlowDown between them does not count.
     assert info.value.code == "InternalError"
 
@@ -69,7 +76,7 @@ def test_a_bucket_throttled_for_good_fails_clearly(cos: Any) -> None:
         ) as c,
         pytest.raises(CosServiceError) as info,
     ):
-        c.list_objects(DST_BUCKET)
+        in_window(lambda: c.list_objects(DST_BUCKET))
     assert info.value.code == "SlowDown" and info.value.status == 503
     notes = " ".join(getattr(info.value, "__notes__", []))
     assert "kept answering SlowDown" in notes and "throttle_timeout=35s" in notes
@@ -82,8 +89,8 @@ def test_slowdowns_are_logged_quietly(
     cos.put_object(DST_BUCKET, "k", b"v")
     cos.add_fault(FaultRule("HeadObject", "slow_down", times=3))
     caplog.set_level(logging.DEBUG, logger="cos_provider")
-    throttled_client.head_object(DST_BUCKET, "k")
-    throttled = [r for r in caplog.records if "SlowDown" in r.getMessage()]
+    in_window(lambda: throttled_client.head_object(DST_BUCKET, "k"))
+    throttled = [r for r in caplog.records if r.name == "cos_provider.client.retry"]
     assert len(throttled) == 3 and all(r.levelno == logging.DEBUG for r in throttled)
 
 
@@ -106,3 +113,13 @@ def test_a_throttled_window_adapts_and_finishes(cos: Any, throttled_client: CosC
     slowdowns = cos.counters()["slowdowns"]["by_bucket"][DST_BUCKET]
     assert stats.slowdowns == slowdowns > 0  # every 503 the emulator sent reached the limit
     assert stats.decreases >= 1 and stats.lowest < 16
+
+
+def test_outside_a_window_slowdown_spends_attempts_as_before(cos: Any, throttled_client: CosClient) -> None:
+    """One request, a sensor's poke: nothing to slow down, so SlowDown is an ordinary transient failure."""
+    cos.put_object(DST_BUCKET, "k", b"v")
+    cos.add_fault(FaultRule("ListObjects", "slow_down", times=5))
+    with pytest.raises(CosServiceError) as info:
+        throttled_client.list_objects(DST_BUCKET)
+    assert info.value.code == "SlowDown"
+    assert statuses(cos, "ListObjects") == {"503": 2}  # max_attempts=2
