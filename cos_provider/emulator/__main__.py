@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TIER=SECONDS",
         help="seconds a restore takes per tier (expedited, standard, bulk); repeatable",
     )
+    p.add_argument(
+        "--rate-limit", type=float, default=None, help="requests/s each bucket takes before 503 SlowDown"
+    )
+    p.add_argument(
+        "--rate-limit-burst", type=float, default=None, help="requests a quiet bucket takes at once"
+    )
+    p.add_argument(
+        "--bucket-rate-limit", action="append", default=[], metavar="NAME-APPID=RATE", help="per bucket"
+    )
     p.add_argument("--fault", action="append", default=[], metavar="OP:KIND[:RATE]", help="no rate = always")
     p.add_argument("--auth-error-style", choices=("code", "message"), default="code")
     p.add_argument(
@@ -87,18 +96,31 @@ def build(args: argparse.Namespace) -> CosEmulator:
             ssl_context = server_context(args.tls_cert, args.tls_key)
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
             raise SystemExit(f"--tls-cert/--tls-key: cannot load them: {exc}") from exc
-    emu = CosEmulator(
-        host=args.host,
-        port=args.port,
-        credentials=credentials,
-        temporary_credentials=temporary,
-        latency=args.latency,
-        copy_bandwidth=args.copy_bandwidth,
-        aggregate_bandwidth=args.aggregate_bandwidth,
-        auth_error_style=args.auth_error_style,
-        single_copy_limit=None if args.no_single_copy_limit else limits.MAX_SINGLE_COPY_SIZE,
-        ssl_context=ssl_context,
-    )
+    bucket_rates = {}
+    for spec in args.bucket_rate_limit:
+        name, _, rate = spec.partition("=")
+        try:
+            bucket_rates[name] = float(rate)
+        except ValueError:
+            raise SystemExit(f"--bucket-rate-limit {spec!r} must be NAME-APPID=RATE") from None
+    try:
+        emu = CosEmulator(
+            host=args.host,
+            port=args.port,
+            credentials=credentials,
+            temporary_credentials=temporary,
+            latency=args.latency,
+            copy_bandwidth=args.copy_bandwidth,
+            aggregate_bandwidth=args.aggregate_bandwidth,
+            auth_error_style=args.auth_error_style,
+            single_copy_limit=None if args.no_single_copy_limit else limits.MAX_SINGLE_COPY_SIZE,
+            ssl_context=ssl_context,
+            rate_limit=args.rate_limit,
+            rate_limit_burst=args.rate_limit_burst,
+            bucket_rate_limits=bucket_rates,
+        )
+    except ValueError as exc:  # a model setting out of range (a negative rate limit...)
+        raise SystemExit(f"emulator settings: {exc}") from exc
     for spec in args.bucket:
         parts = spec.split(":")
         if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "versioned"):

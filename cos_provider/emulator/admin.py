@@ -10,11 +10,15 @@ Method   Path                        Body / answer
 POST     /_emulator/buckets          ``{"name", "region", "versioning"}``
 POST     /_emulator/seed             ``{"bucket", "key", "size", "seed", "content_type",
                                      "metadata"}`` -> ``{etag, crc64, size, version_id}``
+POST     /_emulator/seed-many     ``{"bucket", "prefix", "count", "size", "seed", "start"}``:
+                                     ``count`` objects ``<prefix><n:08d>`` at once
 GET      /_emulator/counters         counters (see :meth:`CosEmulator.counters`)
 GET      /_emulator/object           ``?bucket=&key=[&version_id=]`` -> HEAD-like dict
 PUT      /_emulator/model            any of ``{"latency", "copy_bandwidth",
                                      "aggregate_bandwidth", "transfer_bandwidth",
-                                     "transfer_aggregate_bandwidth"}`` (null = unlimited)
+                                     "transfer_aggregate_bandwidth", "rate_limit",
+                                     "rate_limit_burst", "bucket_rate_limits"}``
+                                     (null = unlimited)
 GET      /_emulator/model            the current model
 POST     /_emulator/faults           a :class:`FaultRule` as an object, or a list
 GET      /_emulator/faults           the rules and how often each was used
@@ -42,6 +46,8 @@ from cos_provider.emulator import restore
 from cos_provider.emulator.batch import handle_admin as batch_admin
 from cos_provider.emulator.errors import CosError
 from cos_provider.emulator.faults import rules_from_json
+
+RATE_LIMIT_FIELDS = ("rate_limit", "rate_limit_burst", "bucket_rate_limits")
 
 if TYPE_CHECKING:
     from cos_provider.emulator.emulator import CosEmulator
@@ -85,6 +91,16 @@ def _dispatch(
             metadata=data.get("metadata"),
         )
         return 200, info
+    if (method, name) == ("POST", "seed-many"):
+        data = _json(body)
+        return 200, emu.seed_many(
+            data["bucket"],
+            data.get("prefix", ""),
+            int(data["count"]),
+            size=int(data.get("size", 1024)),
+            seed=int(data.get("seed", 1)),
+            start=int(data.get("start", 0)),
+        )
     if (method, name) == ("GET", "counters"):
         return 200, emu.counters()
     if (method, name) == ("GET", "object"):
@@ -99,6 +115,7 @@ def _dispatch(
                 "aggregate_bandwidth",
                 "transfer_bandwidth",
                 "transfer_aggregate_bandwidth",
+                *RATE_LIMIT_FIELDS,
             }
             if unknown:
                 raise ValueError(f"unknown model fields: {', '.join(sorted(unknown))}")

@@ -57,6 +57,9 @@ class CosEmulator:
         single_copy_limit: int | None = limits.MAX_SINGLE_COPY_SIZE,
         owner_uin: str = "100000000001",
         ssl_context: ssl.SSLContext | None = None,
+        rate_limit: float | None = None,
+        rate_limit_burst: float | None = None,
+        bucket_rate_limits: Mapping[str, float] | None = None,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -73,6 +76,9 @@ class CosEmulator:
                     aggregate_bandwidth,
                     transfer_bandwidth,
                     transfer_aggregate_bandwidth,
+                    rate_limit=rate_limit,
+                    rate_limit_burst=rate_limit_burst,
+                    bucket_rate_limits=dict(bucket_rate_limits or {}),
                 )
             ),
             faults=self.faults_book,
@@ -203,6 +209,22 @@ class CosEmulator:
         info = self._describe(version)
         return {k: info[k] for k in ("etag", "crc64", "size", "version_id")}
 
+    def seed_many(
+        self, bucket: str, prefix: str, count: int, size: int = 1024, seed: int = 1, start: int = 0
+    ) -> dict[str, Any]:
+        """``count`` synthetic objects ``<prefix><n:08d>`` sharing one content: 100,000 in seconds."""
+        if not 0 <= count <= 10_000_000 or start < 0:
+            raise ValueError("count must be within 0..10,000,000 and start >= 0")
+        if not 0 <= size <= limits.MAX_OBJECT_SIZE:
+            raise ValueError(f"size must be within 0..{limits.MAX_OBJECT_SIZE}")
+        b = self.store.bucket(bucket)
+        content = Content.synthetic(seed, size)
+        _ = content.crc
+        etag = hashlib.md5(f"synthetic:{seed}:{size}".encode()).hexdigest()
+        for n in range(start, start + count):
+            self.store.put(b, f"{prefix}{n:08d}", content, etag, ObjectAttrs())
+        return {"bucket": bucket, "count": count, "first": f"{prefix}{start:08d}", "etag": etag}
+
     def get_object_bytes(
         self, bucket: str, key: str, version_id: str | None = None, start: int = 0, end: int | None = None
     ) -> bytes:
@@ -261,6 +283,8 @@ class CosEmulator:
         snap = self.core.counters.snapshot()
         snap["live_uploads"] = self.store.live_uploads()
         snap["faults_injected"] = self.faults_book.injected_counts()
+        slowdowns = self.core.model.rate_limiter.snapshot()
+        snap["slowdowns"] = {"total": sum(slowdowns.values()), "by_bucket": slowdowns}
         if self._server is not None:
             snap["connections"] = self._server.connection_stats.snapshot()
         return snap
@@ -276,6 +300,9 @@ class CosEmulator:
             "aggregate_bandwidth": s.aggregate_bandwidth,
             "transfer_bandwidth": s.transfer_bandwidth,
             "transfer_aggregate_bandwidth": s.transfer_aggregate_bandwidth,
+            "rate_limit": s.rate_limit,
+            "rate_limit_burst": s.rate_limit_burst,
+            "bucket_rate_limits": dict(s.bucket_rate_limits),
         }
 
     def set_model(
@@ -285,23 +312,29 @@ class CosEmulator:
         aggregate_bandwidth: Any = UNSET,
         transfer_bandwidth: Any = UNSET,
         transfer_aggregate_bandwidth: Any = UNSET,
+        rate_limit: Any = UNSET,
+        rate_limit_burst: Any = UNSET,
+        bucket_rate_limits: Any = UNSET,
     ) -> None:
         """Change the performance model; omitted arguments keep their value, None = unlimited."""
         s = self.core.model.settings
+
+        def kept(value: Any, current: Any) -> Any:
+            return current if value is UNSET else value
+
         self.core.model.update(
             dataclasses.replace(
                 s,
                 latency=s.latency if latency is UNSET else float(latency or 0.0),
-                copy_bandwidth=s.copy_bandwidth if copy_bandwidth is UNSET else copy_bandwidth,
-                aggregate_bandwidth=s.aggregate_bandwidth
-                if aggregate_bandwidth is UNSET
-                else aggregate_bandwidth,
-                transfer_bandwidth=s.transfer_bandwidth
-                if transfer_bandwidth is UNSET
-                else transfer_bandwidth,
-                transfer_aggregate_bandwidth=s.transfer_aggregate_bandwidth
-                if transfer_aggregate_bandwidth is UNSET
-                else transfer_aggregate_bandwidth,
+                copy_bandwidth=kept(copy_bandwidth, s.copy_bandwidth),
+                aggregate_bandwidth=kept(aggregate_bandwidth, s.aggregate_bandwidth),
+                transfer_bandwidth=kept(transfer_bandwidth, s.transfer_bandwidth),
+                transfer_aggregate_bandwidth=kept(
+                    transfer_aggregate_bandwidth, s.transfer_aggregate_bandwidth
+                ),
+                rate_limit=kept(rate_limit, s.rate_limit),
+                rate_limit_burst=kept(rate_limit_burst, s.rate_limit_burst),
+                bucket_rate_limits=dict(kept(bucket_rate_limits, s.bucket_rate_limits) or {}),
             )
         )
 
@@ -315,7 +348,7 @@ class CosEmulator:
         unknown = set(seconds) - {"expedited", "standard", "bulk"}
         if unknown:
             raise ValueError(f"unknown restore tiers: {', '.join(sorted(unknown))}")
-        changes = {f"restore_{tier}": float(value) for tier, value in seconds.items()}
+        changes: dict[str, Any] = {f"restore_{tier}": float(value) for tier, value in seconds.items()}
         self.core.model.update(dataclasses.replace(self.core.model.settings, **changes))
 
     def advance_clock(self, seconds: float) -> float:
@@ -338,5 +371,6 @@ class CosEmulator:
         self.faults_book.reset()
         self.core.counters.reset()
         self.core.restores.reset()
+        self.core.model.rate_limiter.reset_counts()
         if self._server is not None:
             self._server.connection_stats.reset()

@@ -13,6 +13,8 @@
 * ``restore_expedited``, ``restore_standard``, ``restore_bulk`` - seconds a
   POST Object restore of an ARCHIVE object takes per tier, on the restore
   clock (see :mod:`.restore`; DEEP_ARCHIVE takes longer).
+* ``rate_limit`` / ``rate_limit_burst`` / ``bucket_rate_limits`` - requests/s
+  a bucket takes before it answers 503 ``SlowDown`` (:mod:`.ratelimit`).
 
 The aggregate cap is a FIFO pipe with a virtual clock: a copy of B bytes
 reserves ``B / aggregate_bandwidth`` seconds of the pipe after the
@@ -35,8 +37,10 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cos_provider.emulator.ratelimit import RateLimiter, RateLimitSettings
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,16 @@ class ModelSettings:
     restore_expedited: float = 60.0
     restore_standard: float = 3 * 3600.0
     restore_bulk: float = 5 * 3600.0
+    rate_limit: float | None = None
+    rate_limit_burst: float | None = None
+    bucket_rate_limits: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def rate_limits(self) -> RateLimitSettings:
+        return RateLimitSettings(self.rate_limit, self.rate_limit_burst, dict(self.bucket_rate_limits))
 
     def __post_init__(self) -> None:
+        self.rate_limits  # noqa: B018 - validates the rate-limit fields
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
         for name in ("restore_expedited", "restore_standard", "restore_bulk"):
@@ -81,12 +93,18 @@ class PerformanceModel:
         self._lock = threading.Lock()
         self._pipe_free = 0.0
         self._transfer_pipe_free = 0.0
+        self.rate_limiter = RateLimiter(self.settings.rate_limits, clock=clock)
 
     def update(self, settings: ModelSettings) -> None:
         with self._lock:
             self.settings = settings
             self._pipe_free = 0.0
             self._transfer_pipe_free = 0.0
+        self.rate_limiter.update(settings.rate_limits)
+
+    def admit(self, bucket: str | None) -> bool:
+        """May a request to ``bucket`` run now, or is it over the bucket's rate limit (503 SlowDown)?"""
+        return self.rate_limiter.admit(bucket)
 
     def copy_finish(self, nbytes: int, now: float) -> float:
         """When a copy of ``nbytes`` started at ``now`` finishes (reserves the pipe)."""

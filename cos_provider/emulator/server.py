@@ -367,6 +367,8 @@ class CosRequestHandler(BaseHTTPRequestHandler):
                     raise CosError(
                         400, "InvalidArgument", f"query parameter {dup[0]!r} appears more than once"
                     )
+                if not core.model.admit(req.bucket):  # the bucket's request-rate limit (ratelimit.py)
+                    raise CosError(503, "SlowDown", "Please reduce your request rate.")
                 part = req.param("partNumber") or ""
                 fault = core.faults.decide(
                     operation, req.bucket, req.key, int(part) if part.isdigit() else None

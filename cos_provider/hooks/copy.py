@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cos_provider.client import limits, params, validation
 from cos_provider.client.copy import CopyOutcome, MultipartSession, mapped
 from cos_provider.client.copy.plan import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Batch
+from cos_provider.client.copy.window import read_ahead
 from cos_provider.client.encryption import CustomerKey, require_https
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.metadata import MetadataChange, replace_metadata
@@ -200,13 +201,16 @@ class CosCopyMethods(CosBaseHook):
         lister = self.client_for(mapping.source_region)
         with self._engine(client, logger) as engine:
             result = engine.copy_many(
-                mapping.pairs(lambda bucket, prefix: lister.iter_objects(bucket, prefix=prefix)),
+                # The next listing page is fetched and parsed while this one copies.
+                mapping.pairs(
+                    lambda bucket, prefix: read_ahead(lister.iter_objects(bucket, prefix=prefix), 1000)
+                ),
                 options,
                 concurrency=concurrency,
                 replace=replace,
                 continue_on_failure=continue_on_failure,
             )
-        report_lineage(self, [s for s, _ in result.copied], [d for _, d in result.copied])
+        report_lineage(self, (s for s, _ in result.copied), (d for _, d in result.copied))
         return result
 
     # ------------------------------------------------------------ the mapped multipart copy, step by step

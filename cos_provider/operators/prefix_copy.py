@@ -129,7 +129,7 @@ class CosCopyPrefixOperator(RestoreFirstMixin, CosConsoleLinkMixin, CosBaseOpera
         self.multipart_threshold = multipart_threshold
         self.concurrency = concurrency
         self.part_concurrency = part_concurrency
-        self._copied: list[tuple[ObjectRef, ObjectRef]] = []
+        self._copied: Sequence[tuple[ObjectRef, ObjectRef]] = ()
 
     @property
     def pool_size(self) -> int:
@@ -146,7 +146,7 @@ class CosCopyPrefixOperator(RestoreFirstMixin, CosConsoleLinkMixin, CosBaseOpera
             logger=self.log,
             **self.copy_params(),
         )
-        self._copied = list(result.copied)
+        self._copied = result.copied  # compact; not a list of a million ObjectRef pairs
         if result.failures:
             context["ti"].xcom_push(key="failures", value=result.failures)
         return [d.uri() for _, d in result.copied] + [d.uri() for d in result.skipped]

@@ -127,9 +127,9 @@ def test_an_unanswered_call_names_itself_and_counts_attempts(head):
 def test_retry_log_names_the_call_and_the_attempt(cos, caplog):
     caplog.set_level(logging.WARNING, logger="cos_provider.client.retry")
     cos.put_object(SRC_BUCKET, "k", b"x")
-    cos.add_fault(FaultRule(operation="HeadObject", kind="slow_down", times=2))
+    cos.add_fault(FaultRule(operation="HeadObject", kind="internal_error", times=2))
     sync_head(cos.address, "k")
     lines = [r.getMessage() for r in caplog.records if r.name == "cos_provider.client.retry"]
     assert len(lines) == 2
     for number, line in enumerate(lines, start=1):
-        assert line.startswith(f"COS HeadObject {SRC_BUCKET}/k failed (attempt {number} of 3): COS error 503")
+        assert line.startswith(f"COS HeadObject {SRC_BUCKET}/k failed (attempt {number} of 3): COS error 500")

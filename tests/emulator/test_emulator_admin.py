@@ -41,6 +41,9 @@ def test_admin_model_and_faults(emu: CosEmulator, raw: Raw, bucket: str) -> None
         "aggregate_bandwidth": None,
         "transfer_bandwidth": None,
         "transfer_aggregate_bandwidth": None,
+        "rate_limit": None,
+        "rate_limit_burst": None,
+        "bucket_rate_limits": {},
     }
     assert admin(emu, "PUT", "model", json={"transfer_bandwidth": 2e8}).json()["transfer_bandwidth"] == 2e8
     emu.set_model(transfer_bandwidth=None)

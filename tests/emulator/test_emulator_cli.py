@@ -79,6 +79,9 @@ def test_cli_serves_and_stops(sig: signal.Signals) -> None:
             "aggregate_bandwidth": 1e13,
             "transfer_bandwidth": None,
             "transfer_aggregate_bandwidth": None,
+            "rate_limit": None,
+            "rate_limit_burst": None,
+            "bucket_rate_limits": {},
         }
     finally:
         proc.send_signal(sig)

@@ -149,6 +149,9 @@ def test_emulator_applies_latency_and_copy_time() -> None:
             "aggregate_bandwidth": None,
             "transfer_bandwidth": None,
             "transfer_aggregate_bandwidth": None,
+            "rate_limit": None,
+            "rate_limit_burst": None,
+            "bucket_rate_limits": {},
         }
         emu.set_model(copy_bandwidth=None)
         clock.sleeps.clear()

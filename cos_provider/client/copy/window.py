@@ -17,16 +17,30 @@ cancellation (requests on an upload that was aborted fail) and
 makes workers skip what they have not started, calls ``on_stop`` (so the
 caller can abort an upload *before* waiting for the requests in flight),
 waits for those, and re-raises.
+
+The ``concurrency`` is a ceiling: an
+:class:`~cos_provider.client.adaptive.AdaptiveLimit` lowers the items run at
+once when COS answers 503 ``SlowDown`` and raises it back as items succeed
+(AIMD), so every user of the window (prefix copies, the parts of one copy,
+bulk deletes, uploads, downloads) runs near a bucket's rate limit without a
+storm of retries.
+
+A slow iterable (a listing: a request, then an XML page of 1,000 keys to
+parse) would stall the window each time it is asked for the next page: wrap
+it in :func:`read_ahead`, which reads it on a thread of its own, a bounded
+number of items ahead.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from itertools import islice
 from typing import TypeVar
 
+from cos_provider.client import adaptive
 from cos_provider.client.copy.errors import CopyCancelled
 from cos_provider.client.copy.plan import validate_concurrency
 
@@ -42,6 +56,56 @@ def _stop_on_error(item: object, exc: BaseException) -> None:
     raise exc
 
 
+class _End:
+    """What the reader thread queues after the last item (with the iterable's error, if it raised)."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+def read_ahead(items: Iterable[T], size: int, *, name: str = "cos-list") -> Iterator[T]:
+    """``items``, pulled by a thread at most ``size`` ahead of the consumer; its errors re-raised here.
+
+    Memory: ``size`` items. The thread stops when this generator is closed
+    or collected (the consumer stopped early) or ``items`` ends.
+    """
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    buffer: queue.Queue[T | _End] = queue.Queue(maxsize=size)
+    stopped = threading.Event()
+
+    def put(entry: T | _End) -> bool:
+        while not stopped.is_set():
+            try:
+                buffer.put(entry, timeout=POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(_End(exc))
+            return
+        put(_End())
+
+    threading.Thread(target=read, name=f"{name}-reader", daemon=True).start()
+    try:
+        while True:
+            entry = buffer.get()
+            if isinstance(entry, _End):
+                if entry.error is not None:
+                    raise entry.error
+                return
+            yield entry
+    finally:
+        stopped.set()
+
+
 def run_window(
     work: Callable[[T], R],
     items: Iterable[T],
@@ -54,6 +118,7 @@ def run_window(
     tick: Callable[[], float] | None = None,
     queued_per_worker: int = 2,
     thread_name: str = "cos-copy",
+    limit: adaptive.AdaptiveLimit | None = None,
 ) -> None:
     """Run ``work(item)`` for every item, ``concurrency`` at a time (see the module docstring).
 
@@ -61,23 +126,36 @@ def run_window(
     so they need no lock. ``on_error`` raises to stop the window (the default
     re-raises the item's error) or returns to go on. ``tick`` is called
     between waits and returns the seconds until it wants to be called again
-    (progress reporting).
+    (progress reporting). ``limit`` (a fresh one per call by default) is
+    the AIMD limit the items run under, at most ``concurrency`` at once.
     """
     validate_concurrency(concurrency)
     stopped = threading.Event()
     pending = iter(items)
     inflight: dict[Future[R], T] = {}
-    limit = concurrency * max(1, queued_per_worker)
+    ahead = concurrency * max(1, queued_per_worker)
+    slots = limit if limit is not None else adaptive.AdaptiveLimit(concurrency)
+
+    def halted() -> bool:
+        return stopped.is_set() or (cancel is not None and cancel.is_set())
 
     def guarded(item: T) -> R:
-        if stopped.is_set() or (cancel is not None and cancel.is_set()):
+        if halted():
             raise CopyCancelled("not started: the copy was stopped")
-        return work(item)
+        permit = slots.acquire(halted)
+        previous = adaptive.bind(permit)
+        try:
+            result = work(item)
+        finally:
+            adaptive.bind(previous)
+            permit.release()
+        slots.succeeded()
+        return result
 
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=thread_name)
 
     def fill() -> None:
-        for item in islice(pending, limit - len(inflight)):
+        for item in islice(pending, ahead - len(inflight)):
             inflight[executor.submit(guarded, item)] = item
 
     try:
@@ -99,6 +177,7 @@ def run_window(
             fill()
     except BaseException as exc:
         stopped.set()
+        slots.close()
         for future in inflight:
             future.cancel()
         if on_stop is not None:
@@ -106,3 +185,4 @@ def run_window(
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+        adaptive.summary(slots, thread_name)
