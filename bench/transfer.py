@@ -46,16 +46,13 @@ the upload's and the download's RSS growth, and our CRC-64 MB/s.
 from __future__ import annotations
 
 import _bench_path
+import _harness
 
-import argparse
 import contextlib
-import json
 import os
 import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from typing import Any
@@ -95,18 +92,7 @@ def _reset_peak() -> bool:
 
 
 def _sdk(address: str, pool: int = 10) -> Any:
-    from qcloud_cos import CosConfig, CosS3Client
-
-    config = CosConfig(
-        Region=REGION,
-        SecretId=SECRET_ID,
-        SecretKey=SECRET_KEY,
-        Scheme="http",
-        Proxies={"http": address},
-        PoolConnections=pool,
-        PoolMaxSize=pool,
-    )
-    return CosS3Client(config, retry=3)
+    return _harness.sdk_client(address, REGION, SECRET_ID, SECRET_KEY, pool)
 
 
 def _hook() -> Any:
@@ -198,51 +184,28 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_worker(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {spec['kind']} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _harness.run_worker(__file__, spec, env)
 
 
 # ---------------------------------------------------------------- the model's ideal time
 
 
-def uniform(size: int, part: int) -> list[int]:
-    n = -(-size // part)
-    return [part] * (n - 1) + [size - part * (n - 1)]
-
-
 def best_plan(size: int, settings: Any, extra: int, max_concurrency: int = 64) -> tuple[int, int, float]:
-    """(part size, concurrency, ideal seconds) of the fastest uniform plan (as ``bench/copy.py``'s).
-
-    Uniform parts on ``C`` workers finish in ``ceil(n/C)`` waves of one part
-    time, bounded below by the aggregate pipe; the winner is then re-timed
-    with the model's own function (uploads and downloads cost the same per
-    body, they differ only in ``extra`` serial requests).
-    """
+    """The fastest uniform transfer plan, parts up to 640 MiB (uploads and downloads cost the same
+    per body, they differ only in ``extra`` serial requests)."""
     from cos_provider.client import limits
     from cos_provider.emulator.model import ideal_upload_time
 
-    lat, bw, agg = settings.latency, settings.transfer_bandwidth, settings.transfer_aggregate_bandwidth
-    best: tuple[float, int, int] | None = None
-    for part in range(limits.MAX_PART_SIZE // 8, limits.MIN_PART_SIZE - 1, -MiB):
-        n = -(-size // part)
-        if n > limits.MAX_PARTS:
-            break
-        for c in range(1, max_concurrency + 1):
-            t = max(-(-n // c) * (lat + part / bw), lat + size / agg) + extra * lat
-            if best is None or t < best[0] - 1e-9:
-                best = (t, part, c)
-    assert best is not None
-    _, part, c = best
-    return part, c, ideal_upload_time(uniform(size, part), c, settings, extra_requests=extra)
+    return _harness.best_plan(
+        size,
+        settings,
+        bandwidth=settings.transfer_bandwidth,
+        aggregate=settings.transfer_aggregate_bandwidth,
+        extra=extra,
+        max_part=limits.MAX_PART_SIZE // 8,
+        ideal=ideal_upload_time,
+        max_concurrency=max_concurrency,
+    )
 
 
 # ---------------------------------------------------------------- main
@@ -274,20 +237,10 @@ def main(quick: bool, repeat: int) -> None:
     emu.start()
     emu.create_bucket(BUCKET, region=REGION)
     home = tempfile.mkdtemp(prefix="cos-bench-transfer-")
-    conn = {
-        "conn_type": "tencent_cos",
-        "login": SECRET_ID,
-        "password": SECRET_KEY,
-        "extra": {"region": REGION, "app_id": APP_ID, "connect_address": emu.address},
-    }
-    env = {
-        **os.environ,
-        "HOME": home,  # the SDK's download records go under ~/.tmp
-        "AIRFLOW_HOME": home,
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_COS_DEFAULT": json.dumps(conn),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = _harness.child_env(
+        home, emu.address, secret_id=SECRET_ID, secret_key=SECRET_KEY, region=REGION, app_id=APP_ID
+    )
+    env["HOME"] = home  # the SDK's download records go under ~/.tmp
     settings = ModelSettings(
         LATENCY, transfer_bandwidth=TRANSFER_BW, transfer_aggregate_bandwidth=TRANSFER_AGGREGATE_BW
     )
@@ -369,7 +322,7 @@ def main(quick: bool, repeat: int) -> None:
             f"1c. upload, SDK upload_file at our plan ({UP_PART // MiB} MB, {UP_THREADS} thr){runs}",
             f"{same_up_t:8.2f} s",
         )
-        ideal_up_ours = ideal_upload_time(uniform(size, UP_PART), UP_THREADS, settings)
+        ideal_up_ours = ideal_upload_time(_harness.uniform(size, UP_PART), UP_THREADS, settings)
         up_best_part, up_best_c, ideal_up = best_plan(size, settings, extra=2)
         row("1d. upload, model ideal, our plan", f"{ideal_up_ours:8.2f} s")
         row(
@@ -417,7 +370,7 @@ def main(quick: bool, repeat: int) -> None:
             f"2c. download, SDK download_file at our plan ({DOWN_PART // MiB} MB, {DOWN_THREADS} thr){runs}",
             f"{same_down_t:8.2f} s",
         )
-        ideal_down_ours = ideal_download_time(uniform(size, DOWN_PART), DOWN_THREADS, settings)
+        ideal_down_ours = ideal_download_time(_harness.uniform(size, DOWN_PART), DOWN_THREADS, settings)
         down_best_part, down_best_c, ideal_down = best_plan(size, settings, extra=1)
         row("2d. download, model ideal, our plan", f"{ideal_down_ours:8.2f} s")
         row(
@@ -513,14 +466,10 @@ def main(quick: bool, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    _harness.cli(
+        __doc__,
+        worker,
+        main,
+        repeat_help="runs of ours and the SDK at our plan (median)",
+        quick_help="512 MiB instead of 2 GiB, 1,000 keys to delete",
     )
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of ours and the SDK at our plan (median)")
-    parser.add_argument("--quick", action="store_true", help="512 MiB instead of 2 GiB, 1,000 keys to delete")
-    args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-    else:
-        main(args.quick, args.repeat)
