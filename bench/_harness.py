@@ -113,6 +113,15 @@ def best_plan(
     return part, c, ideal(uniform(size, part), c, settings, extra_requests=extra)
 
 
+def table(width: int) -> Callable[[str, str], None]:
+    """A printer of ``name  value`` rows, the name padded to ``width``; flushed, so a long run shows each row."""
+
+    def row(name: str, value: str) -> None:
+        print(f"{name:<{width}} {value}", flush=True)
+
+    return row
+
+
 def cli(
     doc: str | None,
     worker: Callable[[dict[str, Any]], dict[str, Any]],

@@ -206,11 +206,7 @@ def main(quick: bool, repeat: int) -> None:
             emu.set_model(latency=0.0, copy_bandwidth=None, aggregate_bandwidth=None)
 
     base = {"address": emu.address, "source_bucket": FAR, "source_region": OTHER_REGION}
-    rows: list[tuple[str, str]] = []
-
-    def row(name: str, value: str) -> None:
-        rows.append((name, value))
-        print(f"{name:<58} {value}", flush=True)
+    row = _harness.table(58)
 
     print(
         f"model: latency {LATENCY * 1000:.0f} ms, {COPY_BW / 1e6:.0f} MB/s per copy, "

@@ -55,6 +55,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 ROOT = _bench_path.ROOT
@@ -247,11 +248,7 @@ def main(quick: bool, repeat: int) -> None:
     emu.set_model(
         latency=LATENCY, transfer_bandwidth=TRANSFER_BW, transfer_aggregate_bandwidth=TRANSFER_AGGREGATE_BW
     )
-    rows: list[tuple[str, str]] = []
-
-    def row(name: str, value: str) -> None:
-        rows.append((name, value))
-        print(f"{name:<62} {value}", flush=True)
+    row = _harness.table(62)
 
     print(
         f"model: latency {LATENCY * 1000:.0f} ms, {TRANSFER_BW / 1e6:.0f} MB/s per body, "
@@ -266,47 +263,50 @@ def main(quick: bool, repeat: int) -> None:
     base = {"address": emu.address}
     try:
         write_random_file(src, size)
-        expected_crc = 0
-        with open(src, "rb") as f:
-            while chunk := f.read(8 * MiB):
-                expected_crc = crc_bench.crc64(chunk, expected_crc)
 
-        def check_object(key: str) -> None:
-            found = emu.head(BUCKET, key)
-            assert found is not None and found["size"] == size and found["crc64"] == expected_crc, found
-
-        def check_file(path: str) -> None:
+        def file_crc(path: str) -> int:
             crc = 0
             with open(path, "rb") as f:
                 while chunk := f.read(8 * MiB):
                     crc = crc_bench.crc64(chunk, crc)
-            assert os.path.getsize(path) == size and crc == expected_crc, path
+            return crc
+
+        expected_crc = file_crc(src)
+
+        def check_object(spec: dict[str, Any]) -> None:
+            found = emu.head(BUCKET, spec["key"])
+            assert found is not None and found["size"] == size and found["crc64"] == expected_crc, found
+
+        def check_file(spec: dict[str, Any]) -> None:
+            path = spec["path"]
+            assert os.path.getsize(path) == size and file_crc(path) == expected_crc, path
             os.remove(path)
 
+        def compare(
+            ours: dict[str, Any],
+            same: dict[str, Any],
+            default: dict[str, Any],
+            check: Callable[[dict[str, Any]], None],
+        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+            """Ours and the SDK at our plan ``repeat`` times, then the SDK at its defaults; each run checked."""
+            ours_runs, same_runs = [], []
+            for _ in range(repeat):  # alternate, so drift affects both alike
+                for spec, runs in ((ours, ours_runs), (same, same_runs)):
+                    runs.append(run_worker(spec, env))
+                    check(spec)
+            sdk_default = run_worker(default, env)
+            check(default)
+            return ours_runs, same_runs, sdk_default
+
         # ------------------------------------------------ 1. upload
-        up_same = {**base, "kind": "sdk_upload", "path": src, "key": "up-sdk-same.bin"}
-        up_same |= {"part_mb": UP_PART // MiB, "threads": UP_THREADS}
-        ours_up, same_up = [], []
-        for _ in range(repeat):  # alternate, so drift affects both alike
-            ours_up.append(
-                run_worker({**base, "kind": "ours_upload", "path": src, "key": "up-ours.bin"}, env)
-            )
-            check_object("up-ours.bin")
-            same_up.append(run_worker(up_same, env))
-            check_object("up-sdk-same.bin")
         part_mb, threads = SDK_UPLOAD_DEFAULT
-        sdk_up = run_worker(
-            {
-                **base,
-                "kind": "sdk_upload",
-                "path": src,
-                "key": "up-sdk.bin",
-                "part_mb": part_mb,
-                "threads": threads,
-            },
-            env,
+        upload = {**base, "kind": "sdk_upload", "path": src}
+        ours_up, same_up, sdk_up = compare(
+            {**base, "kind": "ours_upload", "path": src, "key": "up-ours.bin"},
+            {**upload, "key": "up-sdk-same.bin", "part_mb": UP_PART // MiB, "threads": UP_THREADS},
+            {**upload, "key": "up-sdk.bin", "part_mb": part_mb, "threads": threads},
+            check_object,
         )
-        check_object("up-sdk.bin")
         ours_up_t = statistics.median(r["elapsed"] for r in ours_up)
         same_up_t = statistics.median(r["elapsed"] for r in same_up)
         up_parts = ours_up[0]["parts"]
@@ -332,29 +332,14 @@ def main(quick: bool, repeat: int) -> None:
 
         # ------------------------------------------------ 2. download (of the object ours uploaded)
         dst = os.path.join(out_dir, "down.bin")
-        down_same = {**base, "kind": "sdk_download", "path": dst, "key": "up-ours.bin"}
-        down_same |= {"part_mb": DOWN_PART // MiB, "threads": DOWN_THREADS}
-        ours_down, same_down = [], []
-        for _ in range(repeat):
-            ours_down.append(
-                run_worker({**base, "kind": "ours_download", "path": dst, "key": "up-ours.bin"}, env)
-            )
-            check_file(dst)
-            same_down.append(run_worker(down_same, env))
-            check_file(dst)
         part_mb, threads = SDK_DOWNLOAD_DEFAULT
-        sdk_down = run_worker(
-            {
-                **base,
-                "kind": "sdk_download",
-                "path": dst,
-                "key": "up-ours.bin",
-                "part_mb": part_mb,
-                "threads": threads,
-            },
-            env,
+        download = {**base, "kind": "sdk_download", "path": dst, "key": "up-ours.bin"}
+        ours_down, same_down, sdk_down = compare(
+            {**base, "kind": "ours_download", "path": dst, "key": "up-ours.bin"},
+            {**download, "part_mb": DOWN_PART // MiB, "threads": DOWN_THREADS},
+            {**download, "part_mb": part_mb, "threads": threads},
+            check_file,
         )
-        check_file(dst)
         ours_down_t = statistics.median(r["elapsed"] for r in ours_down)
         same_down_t = statistics.median(r["elapsed"] for r in same_down)
         row(
