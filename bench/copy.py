@@ -30,14 +30,11 @@ and row 1 / the best plan's ideal time.
 from __future__ import annotations
 
 import _bench_path
+import _harness
 
-import argparse
 import os
-import sys
-import json
 import resource
 import statistics
-import subprocess
 import tempfile
 import time
 from typing import Any
@@ -76,18 +73,7 @@ def _our_client(address: str, region: str, pool: int) -> Any:
 
 
 def _sdk(address: str, pool: int = 10) -> Any:
-    from qcloud_cos import CosConfig, CosS3Client
-
-    config = CosConfig(
-        Region=REGION,
-        SecretId=SECRET_ID,
-        SecretKey=SECRET_KEY,
-        Scheme="http",
-        Proxies={"http": address},
-        PoolConnections=pool,
-        PoolMaxSize=pool,
-    )
-    return CosS3Client(config, retry=3)
+    return _harness.sdk_client(address, REGION, SECRET_ID, SECRET_KEY, pool)
 
 
 class _TI:
@@ -171,50 +157,27 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_worker(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {spec['kind']} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _harness.run_worker(__file__, spec, env)
 
 
 # ---------------------------------------------------------------- the model's ideal time
 
 
 def best_plan(size: int, settings: Any, max_concurrency: int = 64) -> tuple[int, int, float]:
-    """(part size, concurrency, ideal seconds) of the fastest uniform plan under ``settings``.
-
-    Uniform parts on ``C`` workers finish in ``ceil(n/C)`` waves of one part
-    time (the emulator's greedy schedule), bounded below by the aggregate
-    pipe; the winner is then re-timed with the emulator's own function.
-    """
+    """The fastest uniform copy plan: parts up to COS's 5 GiB, Initiate and Complete serial."""
     from cos_provider.client import limits
     from cos_provider.emulator import ideal_copy_time
 
-    lat, bw, agg = settings.latency, settings.copy_bandwidth, settings.aggregate_bandwidth
-    best: tuple[float, int, int] | None = None
-    # Largest parts first, then fewest threads: among equally fast plans the
-    # one with the fewest requests wins.
-    for part in range(limits.MAX_PART_SIZE, limits.MIN_PART_SIZE - 1, -MiB):
-        n = -(-size // part)
-        if n > limits.MAX_PARTS:
-            break
-        for c in range(1, max_concurrency + 1):
-            waves = -(-n // c)
-            t = max(waves * (lat + part / bw), lat + size / agg) + 2 * lat
-            if best is None or t < best[0] - 1e-9:
-                best = (t, part, c)
-    assert best is not None
-    _, part, c = best
-    n = -(-size // part)
-    sizes = [part] * (n - 1) + [size - part * (n - 1)]
-    return part, c, ideal_copy_time(sizes, c, settings, extra_requests=2)
+    return _harness.best_plan(
+        size,
+        settings,
+        bandwidth=settings.copy_bandwidth,
+        aggregate=settings.aggregate_bandwidth,
+        extra=2,
+        max_part=limits.MAX_PART_SIZE,
+        ideal=ideal_copy_time,
+        max_concurrency=max_concurrency,
+    )
 
 
 # ---------------------------------------------------------------- main
@@ -231,19 +194,9 @@ def main(quick: bool, repeat: int) -> None:
     for name, region in ((SRC, REGION), (DST, REGION), (FAR, OTHER_REGION)):
         emu.create_bucket(name, region=region)
     home = tempfile.mkdtemp(prefix="cos-bench-")
-    conn = {
-        "conn_type": "tencent_cos",
-        "login": SECRET_ID,
-        "password": SECRET_KEY,
-        "extra": {"region": REGION, "app_id": APP_ID, "connect_address": emu.address},
-    }
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": home,
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_COS_DEFAULT": json.dumps(conn),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = _harness.child_env(
+        home, emu.address, secret_id=SECRET_ID, secret_key=SECRET_KEY, region=REGION, app_id=APP_ID
+    )
     settings = ModelSettings(LATENCY, COPY_BW, AGGREGATE_BW)
 
     def model(on: bool) -> None:
@@ -253,11 +206,7 @@ def main(quick: bool, repeat: int) -> None:
             emu.set_model(latency=0.0, copy_bandwidth=None, aggregate_bandwidth=None)
 
     base = {"address": emu.address, "source_bucket": FAR, "source_region": OTHER_REGION}
-    rows: list[tuple[str, str]] = []
-
-    def row(name: str, value: str) -> None:
-        rows.append((name, value))
-        print(f"{name:<58} {value}", flush=True)
+    row = _harness.table(58)
 
     print(
         f"model: latency {LATENCY * 1000:.0f} ms, {COPY_BW / 1e6:.0f} MB/s per copy, "
@@ -373,14 +322,10 @@ def main(quick: bool, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    _harness.cli(
+        __doc__,
+        worker,
+        main,
+        repeat_help="runs of rows 1 and 3 (median)",
+        quick_help="6 GiB instead of 20 GiB, 200 small objects",
     )
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of rows 1 and 3 (median)")
-    parser.add_argument("--quick", action="store_true", help="6 GiB instead of 20 GiB, 200 small objects")
-    args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-    else:
-        main(args.quick, args.repeat)

@@ -46,18 +46,16 @@ the upload's and the download's RSS growth, and our CRC-64 MB/s.
 from __future__ import annotations
 
 import _bench_path
+import _harness
 
-import argparse
 import contextlib
-import json
 import os
 import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 ROOT = _bench_path.ROOT
@@ -95,18 +93,7 @@ def _reset_peak() -> bool:
 
 
 def _sdk(address: str, pool: int = 10) -> Any:
-    from qcloud_cos import CosConfig, CosS3Client
-
-    config = CosConfig(
-        Region=REGION,
-        SecretId=SECRET_ID,
-        SecretKey=SECRET_KEY,
-        Scheme="http",
-        Proxies={"http": address},
-        PoolConnections=pool,
-        PoolMaxSize=pool,
-    )
-    return CosS3Client(config, retry=3)
+    return _harness.sdk_client(address, REGION, SECRET_ID, SECRET_KEY, pool)
 
 
 def _hook() -> Any:
@@ -198,51 +185,28 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_worker(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {spec['kind']} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _harness.run_worker(__file__, spec, env)
 
 
 # ---------------------------------------------------------------- the model's ideal time
 
 
-def uniform(size: int, part: int) -> list[int]:
-    n = -(-size // part)
-    return [part] * (n - 1) + [size - part * (n - 1)]
-
-
 def best_plan(size: int, settings: Any, extra: int, max_concurrency: int = 64) -> tuple[int, int, float]:
-    """(part size, concurrency, ideal seconds) of the fastest uniform plan (as ``bench/copy.py``'s).
-
-    Uniform parts on ``C`` workers finish in ``ceil(n/C)`` waves of one part
-    time, bounded below by the aggregate pipe; the winner is then re-timed
-    with the model's own function (uploads and downloads cost the same per
-    body, they differ only in ``extra`` serial requests).
-    """
+    """The fastest uniform transfer plan, parts up to 640 MiB (uploads and downloads cost the same
+    per body, they differ only in ``extra`` serial requests)."""
     from cos_provider.client import limits
     from cos_provider.emulator.model import ideal_upload_time
 
-    lat, bw, agg = settings.latency, settings.transfer_bandwidth, settings.transfer_aggregate_bandwidth
-    best: tuple[float, int, int] | None = None
-    for part in range(limits.MAX_PART_SIZE // 8, limits.MIN_PART_SIZE - 1, -MiB):
-        n = -(-size // part)
-        if n > limits.MAX_PARTS:
-            break
-        for c in range(1, max_concurrency + 1):
-            t = max(-(-n // c) * (lat + part / bw), lat + size / agg) + extra * lat
-            if best is None or t < best[0] - 1e-9:
-                best = (t, part, c)
-    assert best is not None
-    _, part, c = best
-    return part, c, ideal_upload_time(uniform(size, part), c, settings, extra_requests=extra)
+    return _harness.best_plan(
+        size,
+        settings,
+        bandwidth=settings.transfer_bandwidth,
+        aggregate=settings.transfer_aggregate_bandwidth,
+        extra=extra,
+        max_part=limits.MAX_PART_SIZE // 8,
+        ideal=ideal_upload_time,
+        max_concurrency=max_concurrency,
+    )
 
 
 # ---------------------------------------------------------------- main
@@ -274,31 +238,17 @@ def main(quick: bool, repeat: int) -> None:
     emu.start()
     emu.create_bucket(BUCKET, region=REGION)
     home = tempfile.mkdtemp(prefix="cos-bench-transfer-")
-    conn = {
-        "conn_type": "tencent_cos",
-        "login": SECRET_ID,
-        "password": SECRET_KEY,
-        "extra": {"region": REGION, "app_id": APP_ID, "connect_address": emu.address},
-    }
-    env = {
-        **os.environ,
-        "HOME": home,  # the SDK's download records go under ~/.tmp
-        "AIRFLOW_HOME": home,
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_COS_DEFAULT": json.dumps(conn),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = _harness.child_env(
+        home, emu.address, secret_id=SECRET_ID, secret_key=SECRET_KEY, region=REGION, app_id=APP_ID
+    )
+    env["HOME"] = home  # the SDK's download records go under ~/.tmp
     settings = ModelSettings(
         LATENCY, transfer_bandwidth=TRANSFER_BW, transfer_aggregate_bandwidth=TRANSFER_AGGREGATE_BW
     )
     emu.set_model(
         latency=LATENCY, transfer_bandwidth=TRANSFER_BW, transfer_aggregate_bandwidth=TRANSFER_AGGREGATE_BW
     )
-    rows: list[tuple[str, str]] = []
-
-    def row(name: str, value: str) -> None:
-        rows.append((name, value))
-        print(f"{name:<62} {value}", flush=True)
+    row = _harness.table(62)
 
     print(
         f"model: latency {LATENCY * 1000:.0f} ms, {TRANSFER_BW / 1e6:.0f} MB/s per body, "
@@ -313,47 +263,50 @@ def main(quick: bool, repeat: int) -> None:
     base = {"address": emu.address}
     try:
         write_random_file(src, size)
-        expected_crc = 0
-        with open(src, "rb") as f:
-            while chunk := f.read(8 * MiB):
-                expected_crc = crc_bench.crc64(chunk, expected_crc)
 
-        def check_object(key: str) -> None:
-            found = emu.head(BUCKET, key)
-            assert found is not None and found["size"] == size and found["crc64"] == expected_crc, found
-
-        def check_file(path: str) -> None:
+        def file_crc(path: str) -> int:
             crc = 0
             with open(path, "rb") as f:
                 while chunk := f.read(8 * MiB):
                     crc = crc_bench.crc64(chunk, crc)
-            assert os.path.getsize(path) == size and crc == expected_crc, path
+            return crc
+
+        expected_crc = file_crc(src)
+
+        def check_object(spec: dict[str, Any]) -> None:
+            found = emu.head(BUCKET, spec["key"])
+            assert found is not None and found["size"] == size and found["crc64"] == expected_crc, found
+
+        def check_file(spec: dict[str, Any]) -> None:
+            path = spec["path"]
+            assert os.path.getsize(path) == size and file_crc(path) == expected_crc, path
             os.remove(path)
 
+        def compare(
+            ours: dict[str, Any],
+            same: dict[str, Any],
+            default: dict[str, Any],
+            check: Callable[[dict[str, Any]], None],
+        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+            """Ours and the SDK at our plan ``repeat`` times, then the SDK at its defaults; each run checked."""
+            ours_runs, same_runs = [], []
+            for _ in range(repeat):  # alternate, so drift affects both alike
+                for spec, runs in ((ours, ours_runs), (same, same_runs)):
+                    runs.append(run_worker(spec, env))
+                    check(spec)
+            sdk_default = run_worker(default, env)
+            check(default)
+            return ours_runs, same_runs, sdk_default
+
         # ------------------------------------------------ 1. upload
-        up_same = {**base, "kind": "sdk_upload", "path": src, "key": "up-sdk-same.bin"}
-        up_same |= {"part_mb": UP_PART // MiB, "threads": UP_THREADS}
-        ours_up, same_up = [], []
-        for _ in range(repeat):  # alternate, so drift affects both alike
-            ours_up.append(
-                run_worker({**base, "kind": "ours_upload", "path": src, "key": "up-ours.bin"}, env)
-            )
-            check_object("up-ours.bin")
-            same_up.append(run_worker(up_same, env))
-            check_object("up-sdk-same.bin")
         part_mb, threads = SDK_UPLOAD_DEFAULT
-        sdk_up = run_worker(
-            {
-                **base,
-                "kind": "sdk_upload",
-                "path": src,
-                "key": "up-sdk.bin",
-                "part_mb": part_mb,
-                "threads": threads,
-            },
-            env,
+        upload = {**base, "kind": "sdk_upload", "path": src}
+        ours_up, same_up, sdk_up = compare(
+            {**base, "kind": "ours_upload", "path": src, "key": "up-ours.bin"},
+            {**upload, "key": "up-sdk-same.bin", "part_mb": UP_PART // MiB, "threads": UP_THREADS},
+            {**upload, "key": "up-sdk.bin", "part_mb": part_mb, "threads": threads},
+            check_object,
         )
-        check_object("up-sdk.bin")
         ours_up_t = statistics.median(r["elapsed"] for r in ours_up)
         same_up_t = statistics.median(r["elapsed"] for r in same_up)
         up_parts = ours_up[0]["parts"]
@@ -369,7 +322,7 @@ def main(quick: bool, repeat: int) -> None:
             f"1c. upload, SDK upload_file at our plan ({UP_PART // MiB} MB, {UP_THREADS} thr){runs}",
             f"{same_up_t:8.2f} s",
         )
-        ideal_up_ours = ideal_upload_time(uniform(size, UP_PART), UP_THREADS, settings)
+        ideal_up_ours = ideal_upload_time(_harness.uniform(size, UP_PART), UP_THREADS, settings)
         up_best_part, up_best_c, ideal_up = best_plan(size, settings, extra=2)
         row("1d. upload, model ideal, our plan", f"{ideal_up_ours:8.2f} s")
         row(
@@ -379,29 +332,14 @@ def main(quick: bool, repeat: int) -> None:
 
         # ------------------------------------------------ 2. download (of the object ours uploaded)
         dst = os.path.join(out_dir, "down.bin")
-        down_same = {**base, "kind": "sdk_download", "path": dst, "key": "up-ours.bin"}
-        down_same |= {"part_mb": DOWN_PART // MiB, "threads": DOWN_THREADS}
-        ours_down, same_down = [], []
-        for _ in range(repeat):
-            ours_down.append(
-                run_worker({**base, "kind": "ours_download", "path": dst, "key": "up-ours.bin"}, env)
-            )
-            check_file(dst)
-            same_down.append(run_worker(down_same, env))
-            check_file(dst)
         part_mb, threads = SDK_DOWNLOAD_DEFAULT
-        sdk_down = run_worker(
-            {
-                **base,
-                "kind": "sdk_download",
-                "path": dst,
-                "key": "up-ours.bin",
-                "part_mb": part_mb,
-                "threads": threads,
-            },
-            env,
+        download = {**base, "kind": "sdk_download", "path": dst, "key": "up-ours.bin"}
+        ours_down, same_down, sdk_down = compare(
+            {**base, "kind": "ours_download", "path": dst, "key": "up-ours.bin"},
+            {**download, "part_mb": DOWN_PART // MiB, "threads": DOWN_THREADS},
+            {**download, "part_mb": part_mb, "threads": threads},
+            check_file,
         )
-        check_file(dst)
         ours_down_t = statistics.median(r["elapsed"] for r in ours_down)
         same_down_t = statistics.median(r["elapsed"] for r in same_down)
         row(
@@ -417,7 +355,7 @@ def main(quick: bool, repeat: int) -> None:
             f"2c. download, SDK download_file at our plan ({DOWN_PART // MiB} MB, {DOWN_THREADS} thr){runs}",
             f"{same_down_t:8.2f} s",
         )
-        ideal_down_ours = ideal_download_time(uniform(size, DOWN_PART), DOWN_THREADS, settings)
+        ideal_down_ours = ideal_download_time(_harness.uniform(size, DOWN_PART), DOWN_THREADS, settings)
         down_best_part, down_best_c, ideal_down = best_plan(size, settings, extra=1)
         row("2d. download, model ideal, our plan", f"{ideal_down_ours:8.2f} s")
         row(
@@ -513,14 +451,10 @@ def main(quick: bool, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    _harness.cli(
+        __doc__,
+        worker,
+        main,
+        repeat_help="runs of ours and the SDK at our plan (median)",
+        quick_help="512 MiB instead of 2 GiB, 1,000 keys to delete",
     )
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of ours and the SDK at our plan (median)")
-    parser.add_argument("--quick", action="store_true", help="512 MiB instead of 2 GiB, 1,000 keys to delete")
-    args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-    else:
-        main(args.quick, args.repeat)

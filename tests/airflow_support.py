@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,22 @@ def xcom(dag_run: Any, task_id: str, key: str = "return_value", map_index: int =
             return None
         value = row.value
     return XComModel.deserialize_value(row) if not isinstance(value, dict | list | str | int) else value
+
+
+@pytest.fixture
+def trigger_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every trigger run, including those ``dag.test()`` runs inline."""
+    # Imported here: a conftest that imports Airflow at load time depends on the root
+    # conftest having set AIRFLOW_HOME first (see tests/conftest.py).
+    from cos_provider.triggers.cos import CosPollingTrigger
+
+    runs: list[str] = []
+    original = CosPollingTrigger.run
+
+    async def counting_run(self: CosPollingTrigger) -> AsyncIterator[Any]:
+        runs.append(type(self).__name__)
+        async for event in original(self):
+            yield event
+
+    monkeypatch.setattr(CosPollingTrigger, "run", counting_run)
+    return runs

@@ -34,6 +34,16 @@ BUCKETS: dict[str, tuple[str, bool]] = {
 }
 
 
+def sdk_client(address: str) -> Any:
+    """The official SDK (a test-only oracle) with the test credentials, through the emulator at ``address``."""
+    from qcloud_cos import CosConfig, CosS3Client
+
+    config = CosConfig(
+        Region=REGION, SecretId=SECRET_ID, SecretKey=SECRET_KEY, Scheme="http", Proxies={"http": address}
+    )
+    return CosS3Client(config, retry=0)
+
+
 def connection_json(address: str, **extra: Any) -> str:
     """An ``AIRFLOW_CONN_*`` value pointing the hook at the emulator."""
     extras = {"region": REGION, "app_id": APP_ID, "connect_address": address, "max_attempts": 3}

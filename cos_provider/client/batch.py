@@ -239,19 +239,11 @@ class CopyOperation:
             if self.sse:
                 _sub(meta, "SSEAlgorithm", self.sse)
             if self.metadata:
-                user = etree.SubElement(meta, "UserMetadata")
-                for key, value in self.metadata:
-                    member = etree.SubElement(user, "member")
-                    _sub(member, "Key", key)
-                    _sub(member, "Value", value)
+                _key_values(meta, "UserMetadata", "member", self.metadata)
         if self.tagging_directive:
             _sub(op, "TaggingDirective", self.tagging_directive)
         if self.tags:
-            tag_el = etree.SubElement(op, "NewObjectTagging")
-            for key, value in self.tags:
-                tag = etree.SubElement(tag_el, "COSTag")
-                _sub(tag, "Key", key)
-                _sub(tag, "Value", value)
+            _key_values(op, "NewObjectTagging", "COSTag", self.tags)
         if self.target_key_prefix is not None:
             _sub(op, "PrefixReplace", "true")
             _sub(op, "ResourcesPrefix", self.resources_prefix)
@@ -478,6 +470,15 @@ def _sub(parent: etree._Element, name: str, text: str) -> etree._Element:
     el = etree.SubElement(parent, name)
     el.text = text
     return el
+
+
+def _key_values(parent: etree._Element, name: str, item: str, pairs: tuple[tuple[str, str], ...]) -> None:
+    """``<name><item><Key/><Value/></item>...</name>``: the job's spelling of user metadata and of tags."""
+    wrapper = etree.SubElement(parent, name)
+    for key, value in pairs:
+        member = etree.SubElement(wrapper, item)
+        _sub(member, "Key", key)
+        _sub(member, "Value", value)
 
 
 # ---------------------------------------------------------------- answers

@@ -91,15 +91,13 @@ class PerformanceModel:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._pipe_free = 0.0
-        self._transfer_pipe_free = 0.0
+        self._pipe_free = {"copy": 0.0, "transfer": 0.0}
         self.rate_limiter = RateLimiter(self.settings.rate_limits, clock=clock)
 
     def update(self, settings: ModelSettings) -> None:
         with self._lock:
             self.settings = settings
-            self._pipe_free = 0.0
-            self._transfer_pipe_free = 0.0
+            self._pipe_free = {"copy": 0.0, "transfer": 0.0}
         self.rate_limiter.update(settings.rate_limits)
 
     def admit(self, bucket: str | None) -> bool:
@@ -109,15 +107,7 @@ class PerformanceModel:
     def copy_finish(self, nbytes: int, now: float) -> float:
         """When a copy of ``nbytes`` started at ``now`` finishes (reserves the pipe)."""
         s = self.settings
-        finish = now
-        if s.copy_bandwidth:
-            finish = now + nbytes / s.copy_bandwidth
-        if s.aggregate_bandwidth:
-            with self._lock:
-                start = max(now, self._pipe_free)
-                self._pipe_free = start + nbytes / s.aggregate_bandwidth
-                finish = max(finish, self._pipe_free)
-        return finish
+        return self._finish("copy", nbytes, now, s.copy_bandwidth, s.aggregate_bandwidth)
 
     def transfer(self, nbytes: int) -> None:
         """Block for the copy time of ``nbytes`` (not the base latency)."""
@@ -132,14 +122,18 @@ class PerformanceModel:
     def body_finish(self, nbytes: int, start: float) -> float:
         """When a body of ``nbytes`` whose transfer began at ``start`` is through (reserves the transfer pipe)."""
         s = self.settings
+        return self._finish("transfer", nbytes, start, s.transfer_bandwidth, s.transfer_aggregate_bandwidth)
+
+    def _finish(self, pipe: str, nbytes: int, start: float, own: float | None, shared: float | None) -> float:
+        """``own`` bytes/s for this request alone; ``shared`` bytes/s for all that use ``pipe``, in turn."""
         finish = start
-        if s.transfer_bandwidth:
-            finish = start + nbytes / s.transfer_bandwidth
-        if s.transfer_aggregate_bandwidth:
+        if own:
+            finish = start + nbytes / own
+        if shared:
             with self._lock:
-                begin = max(start, self._transfer_pipe_free)
-                self._transfer_pipe_free = begin + nbytes / s.transfer_aggregate_bandwidth
-                finish = max(finish, self._transfer_pipe_free)
+                begin = max(start, self._pipe_free[pipe])
+                self._pipe_free[pipe] = begin + nbytes / shared
+                finish = max(finish, self._pipe_free[pipe])
         return finish
 
     def receive(self, nbytes: int, since: float) -> None:

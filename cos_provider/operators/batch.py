@@ -17,6 +17,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTim
 
 from cos_provider.client import batch, validation
 from cos_provider.client.errors import CosValidationError
+from cos_provider.client.operations import CONTENT_HEADERS
 from cos_provider.client.selection import Selection
 from cos_provider.hooks.batch import BatchManifest
 from cos_provider.operators.base import CosBaseOperator
@@ -31,11 +32,7 @@ TRIGGER_GRACE = 60.0
 COPY_FIELDS = (
     "metadata_directive",
     "metadata",
-    "content_type",
-    "cache_control",
-    "content_disposition",
-    "content_encoding",
-    "expires",
+    *CONTENT_HEADERS,
     "tagging_directive",
     "tagging",
     "storage_class",

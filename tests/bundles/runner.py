@@ -3,7 +3,7 @@ as separate processes, with a throwaway ``AIRFLOW_HOME`` and SQLite.
 
 Kept apart (and tiny) so it can be swapped for the shared deployment harness
 (``tests/deployment/stack.py``) once that exists: the tests only use
-:func:`airflow_env`, :func:`migrate`, :func:`dag_processor` and :func:`dag_rows`.
+:func:`airflow_env`, :func:`migrate`, :func:`dag_processor`, :func:`dag_rows` and :func:`stop`.
 """
 
 from __future__ import annotations
@@ -59,12 +59,17 @@ def dag_processor(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Po
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate, then kill what is still running after 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def dag_rows(home: Path) -> dict[str, dict[str, Any]]:

@@ -5,26 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qcloud_cos import CosConfig, CosS3Client
-
 from cos_provider.client.crc64 import crc64
-from tests.conftest import REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
+from tests.conftest import SRC_BUCKET, sdk_client
 
 MiB = 1024 * 1024
 
 
 def test_sdk_download_file_ranged_with_crc(cos: Any, tmp_path: Path) -> None:
     seeded = cos.seed_synthetic(SRC_BUCKET, "sdk/big.bin", size=3 * MiB + 17)
-    sdk = CosS3Client(
-        CosConfig(
-            Region=REGION,
-            SecretId=SECRET_ID,
-            SecretKey=SECRET_KEY,
-            Scheme="http",
-            Proxies={"http": cos.address},
-        ),
-        retry=0,
-    )
+    sdk = sdk_client(cos.address)
     target = tmp_path / "big.bin"
     sdk.download_file(
         Bucket=SRC_BUCKET,

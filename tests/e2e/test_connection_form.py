@@ -10,40 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, wait_healthy
+from tests.browser import api_server as start_api_server
+from tests.bundles.runner import AIRFLOW
 from tests.conftest import APP_ID, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Flags that keep Chromium from reaching for Google's servers on a closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -56,38 +34,11 @@ def api_server(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
     }
-    airflow = str(Path(sys.executable).parent / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    port = free_port()
-    log = (home / "api-server.log").open("wb")
-    proc = subprocess.Popen(
-        [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/api/v2/monitor/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"api-server exited: {(home / 'api-server.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("api-server did not become healthy in 90 s")
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+    log_path = home / "api-server.log"
+    with start_api_server(env, log_path) as (base, proc):
+        wait_healthy(base, proc, log_path)
         yield base, env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def fix_port_zero(route: Route) -> None:

@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-import requests
 from playwright.sync_api import sync_playwright
 
 from cos_provider.links.cos import console_url
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, api_server, wait_healthy
 from tests.bundles.runner import AIRFLOW, airflow_env, migrate
 from tests.conftest import ARCHIVE_BUCKET, OTHER_REGION, REGION, SRC_BUCKET, connection_json
-from tests.e2e.test_connection_form import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
 
 DAGS = Path(__file__).resolve().parent / "dags"
 DAG_ID = "cos_console_links"
@@ -50,27 +48,11 @@ def deployment(cos: Any, tmp_path: Path) -> Iterator[tuple[str, str]]:
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
     )
     migrate(env)
-    port = free_port()
     log_path = home / "api-server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            run_id = run_links_dag(env, home, tmp_path / "downloads")
-            wait_healthy(base, proc, log_path)
-            yield base, run_id
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with api_server(env, log_path) as (base, proc):
+        run_id = run_links_dag(env, home, tmp_path / "downloads")
+        wait_healthy(base, proc, log_path)
+        yield base, run_id
 
 
 def run_links_dag(env: dict[str, str], home: Path, folder: Path) -> str:
@@ -88,19 +70,6 @@ def run_links_dag(env: dict[str, str], home: Path, folder: Path) -> str:
         states = dict(db.execute("SELECT task_id, state FROM task_instance WHERE run_id = ?", (run_id,)))
     assert set(states.values()) == {"success"}, states
     return str(run_id)
-
-
-def wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base}/api/v2/monitor/health", timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"api-server not healthy: {log_path.read_text()[-2000:]}")
-        time.sleep(0.5)  # another process: nothing to wait on but its port
 
 
 def test_finished_tasks_show_the_console_link(deployment: tuple[str, str]) -> None:

@@ -8,13 +8,13 @@ however long Airflow takes to start a task.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from tests.airflow_support import airflow_db  # noqa: F401  (session fixture)
+from tests.airflow_support import airflow_db, trigger_runs  # noqa: F401  (fixtures)
 from tests.copy.conftest import _restore_emulator  # noqa: F401  (autouse fixture)
 
 HOUR = 3600.0
@@ -47,25 +47,6 @@ def finish_after(cos: Any) -> Callable[..., dict[str, int]]:
         return running
 
     return install
-
-
-@pytest.fixture
-def trigger_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records every trigger run, including those ``dag.test()`` runs inline."""
-    # Imported here: a conftest that imports Airflow at load time depends on the root
-    # conftest having set AIRFLOW_HOME first (see tests/conftest.py).
-    from cos_provider.triggers.cos import CosPollingTrigger
-
-    runs: list[str] = []
-    original = CosPollingTrigger.run
-
-    async def counting_run(self: CosPollingTrigger) -> AsyncIterator[Any]:
-        runs.append(type(self).__name__)
-        async for event in original(self):
-            yield event
-
-    monkeypatch.setattr(CosPollingTrigger, "run", counting_run)
-    return runs
 
 
 def expected_record(cos: Any, bucket: str, key: str) -> dict[str, Any]:

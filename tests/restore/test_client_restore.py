@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qcloud_cos import CosConfig, CosS3Client
 
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
@@ -19,7 +18,7 @@ from cos_provider.client.restore import (
 )
 from cos_provider.emulator import restore as emulator_restore
 from cos_provider.hooks.cos import CosHook
-from tests.conftest import DST_BUCKET, REGION, SECRET_ID, SECRET_KEY, SRC_BUCKET, VERSIONED_BUCKET
+from tests.conftest import DST_BUCKET, REGION, SRC_BUCKET, VERSIONED_BUCKET, sdk_client
 from tests.restore.conftest import HOUR
 
 IGNORED = {"authorization", "user-agent", "host", "accept", "accept-encoding", "connection", "date"}
@@ -55,16 +54,7 @@ def test_request_matches_the_sdk(cos: Any, client: Any, captured: list[dict[str,
     """The SDK and our client, against the same emulator, send the same request."""
     cos.put_object(VERSIONED_BUCKET, "arch/a.bin", b"x", storage_class="ARCHIVE")
     version = cos.head(VERSIONED_BUCKET, "arch/a.bin")["version_id"]
-    sdk = CosS3Client(
-        CosConfig(
-            Region=REGION,
-            SecretId=SECRET_ID,
-            SecretKey=SECRET_KEY,
-            Scheme="http",
-            Proxies={"http": cos.address},
-        ),
-        retry=0,
-    )
+    sdk = sdk_client(cos.address)
     sdk.restore_object(
         Bucket=VERSIONED_BUCKET,
         Key="arch/a.bin",

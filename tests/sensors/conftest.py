@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.airflow_support import airflow_db, load_dag  # noqa: F401  (session fixture)
+from tests.airflow_support import airflow_db, load_dag, trigger_runs  # noqa: F401  (fixtures)
 from tests.sensors.support import FakeClock, install_fake_clock
 
 DAGS = Path(__file__).resolve().parent / "dags"

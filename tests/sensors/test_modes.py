@@ -7,33 +7,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from cos_provider.triggers.cos import CosPollingTrigger
 from tests.conftest import DST_BUCKET, SRC_BUCKET, VERSIONED_BUCKET
 from tests.sensors.dags import sensor_modes
 from tests.sensors.support import DeferralLog, Script, expected_record, run_deferrable
 
 WAYS = ["poke", "deferrable-trigger", "dag-poke", "dag-reschedule", "dag-deferrable"]
-
-
-@pytest.fixture
-def trigger_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records every trigger run, including those ``dag.test()`` runs inline."""
-    runs: list[str] = []
-    original = CosPollingTrigger.run
-
-    async def counting_run(self: CosPollingTrigger) -> AsyncIterator[Any]:
-        runs.append(type(self).__name__)
-        async for event in original(self):
-            yield event
-
-    monkeypatch.setattr(CosPollingTrigger, "run", counting_run)
-    return runs
 
 
 def drive(

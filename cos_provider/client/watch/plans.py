@@ -24,7 +24,14 @@ from cos_provider.client.operations import ObjectRef
 from cos_provider.client.uri import cos_url
 from cos_provider.client.watch.drive import Batch, Outcome, Plan
 from cos_provider.client.watch.errors import WatchError
-from cos_provider.client.watch.steps import check_bucket, explain_denied, list_all, raise_failure
+from cos_provider.client.watch.steps import (
+    check_bucket,
+    explain_denied,
+    found,
+    head_targets,
+    list_all,
+    raise_failure,
+)
 from cos_provider.client.watch.targets import Target
 
 
@@ -76,19 +83,13 @@ class ObjectWatch:
         per_target: list[list[dict[str, Any]]] = [[] for _ in self.targets]
         exact = [i for i, t in enumerate(self.targets) if not t.glob]
         if exact:
-            refs = [
-                ObjectRef(full_bucket_name(self.targets[i].bucket, app_id), self.targets[i].key)
-                for i in exact
-            ]
-            results = yield Batch(tuple(ops.head_object(r) for r in refs))
+            heads = yield from head_targets([self.targets[i] for i in exact], app_id)
             waiting: list[str] = []
-            for i, ref, result in zip(exact, refs, results, strict=True):
+            for i, (ref, result) in zip(exact, heads, strict=True):
                 uri = self.targets[i].uri
-                if isinstance(result, CosServiceError) and result.is_not_found:
-                    yield from check_bucket(ref.bucket, verified, now)
+                if not (yield from found(ref.bucket, result, verified, now)):
                     waiting.append(f"{uri} (not found)")
                     continue
-                yield from raise_failure(ref.bucket, result)
                 if not self._big_enough(result.size):
                     waiting.append(f"{uri} ({result.size} bytes < min_size {self.min_size})")
                     continue

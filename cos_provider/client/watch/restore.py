@@ -13,14 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cos_provider.client import operations as ops
-from cos_provider.client.endpoints import full_bucket_name
-from cos_provider.client.errors import CosServiceError
-from cos_provider.client.operations import ObjectRef
 from cos_provider.client.restore import NOT_REQUESTED, OPERATOR_HINT, restore_state
-from cos_provider.client.watch.drive import Batch, Outcome, Plan
+from cos_provider.client.watch.drive import Outcome, Plan
 from cos_provider.client.watch.errors import WatchError
-from cos_provider.client.watch.steps import check_bucket, raise_failure
+from cos_provider.client.watch.steps import found, head_targets
 from cos_provider.client.watch.targets import Target
 
 
@@ -44,16 +40,13 @@ class RestoreWatch:
         state: Mapping[str, Any] | None = None,
         now: float = 0.0,
     ) -> Plan:
-        refs = [ObjectRef(full_bucket_name(t.bucket, app_id), t.key) for t in self.targets]
-        results = yield Batch(tuple(ops.head_object(r) for r in refs))
+        heads = yield from head_targets(self.targets, app_id)
         waiting: list[str] = []
         records: list[dict[str, Any]] = []
-        for target, ref, result in zip(self.targets, refs, results, strict=True):
-            if isinstance(result, CosServiceError) and result.is_not_found:
-                yield from check_bucket(ref.bucket, verified, now)
+        for target, (ref, result) in zip(self.targets, heads, strict=True):
+            if not (yield from found(ref.bucket, result, verified, now)):
                 waiting.append(f"{target.uri} (not found)")
                 continue
-            yield from raise_failure(ref.bucket, result)
             restore = restore_state(result)
             if restore.status == NOT_REQUESTED:
                 raise WatchError(

@@ -7,15 +7,18 @@ same requests whichever driver answers them.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any, NoReturn
 
 from cos_provider.client import operations as ops
+from cos_provider.client.endpoints import full_bucket_name
 from cos_provider.client.errors import CosServiceError
 from cos_provider.client.explain import explain_service_error
 from cos_provider.client.models import ListedObject
-from cos_provider.client.watch.drive import Step
+from cos_provider.client.operations import ObjectRef
+from cos_provider.client.watch.drive import Batch, Step
 from cos_provider.client.watch.errors import WatchError
+from cos_provider.client.watch.targets import Target
 
 BUCKET_RECHECK_SECONDS = 300.0
 """How long a bucket found to exist is trusted before a 404 makes us check it again."""
@@ -75,6 +78,28 @@ def raise_failure(bucket: str, result: Any) -> Generator[Step, Any, None]:
         yield from explain_denied(bucket, result)
     if isinstance(result, BaseException):
         raise result
+
+
+def head_targets(
+    targets: Sequence[Target], app_id: str | None
+) -> Generator[Step, Any, list[tuple[ObjectRef, Any]]]:
+    """HEAD every target in one batch: ``(ref, its ObjectInfo or the call's error)`` each, in order."""
+    refs = [ObjectRef(full_bucket_name(t.bucket, app_id), t.key) for t in targets]
+    results = yield Batch(tuple(ops.head_object(r) for r in refs))
+    return list(zip(refs, results, strict=True))
+
+
+def found(bucket: str, result: Any, verified: dict[str, float], now: float) -> Generator[Step, Any, bool]:
+    """Whether one HEAD of :func:`head_targets` found its object: False for one to wait for.
+
+    A 404 is a missing key, to wait for, unless the whole bucket is missing
+    (:func:`check_bucket` fails at once); any other error raises.
+    """
+    if isinstance(result, CosServiceError) and result.is_not_found:
+        yield from check_bucket(bucket, verified, now)
+        return False
+    yield from raise_failure(bucket, result)
+    return True
 
 
 def list_all(bucket: str, prefix: str) -> Generator[Step, Any, list[ListedObject]]:
