@@ -1,0 +1,294 @@
+"""Every fenced block of README.md and docs/*.md is checked, by its language.
+
+* ``python``: compiled; a block that defines a DAG is parsed with Airflow's
+  ``DagBag`` (no import errors, at least one DAG); any other block is executed
+  against the emulator, with ``cos_default`` pointing at it and the objects or
+  local files its setup (``SETUPS``, keyed by the block's marker name) seeds;
+  ``call`` code then exercises what the block defined and checks the result.
+* ``ini``: parsed with configparser; every ``[section] key`` must be an
+  Airflow option (core or a provider's) or one of this provider's own, and a
+  value must not carry an inline comment (Airflow would read it as the value).
+* ``bash``: ``bash -n``; every ``export AIRFLOW__SECTION__KEY=`` must name a
+  real option, and every ``AIRFLOW_CONN_*`` JSON must parse as a connection.
+* ``json``: parsed. ``xml``: parsed with lxml.
+* ``text``: not code; allowed only with ``skip-run reason=...``.
+
+A block marked ``skip-run`` must give a ``reason=`` and is still syntax-checked.
+Any other language fails, so no block goes unchecked.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import shlex
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import APP_ID, SECRET_ID, SECRET_KEY
+from tests.docs.samples import Sample, all_samples
+
+SAMPLES = all_samples()
+HANDLED = {"python", "ini", "bash", "json", "xml", "text"}
+
+REGION = "ap-guangzhou"
+# The buckets the docs' samples use: name -> (region, versioned).
+DOC_BUCKETS: dict[str, tuple[str, bool]] = {
+    "exports": (REGION, False),
+    "archive": ("ap-shanghai", False),
+    "warehouse": (REGION, False),
+    "staging": (REGION, False),
+    "logs": (REGION, False),
+    "dags": (REGION, False),
+    "media": (REGION, False),
+    "media-backup": ("ap-shanghai", False),
+}
+# This provider's own options (read with conf.get, not declared in Airflow's config).
+PROVIDER_OPTIONS = {("tencent_cos", "console_url")}
+
+MIB = 1024 * 1024
+
+# Per-sample setup. seed: objects put in the emulator before the block runs
+# (bytes, or an int: a synthetic object of that size). files: local files made
+# in the block's working directory. call: code run after the block, in its
+# namespace, to exercise and check what it defined.
+SETUPS: dict[str, dict[str, Any]] = {
+    "conn-local-file": {"call": "assert conn.extra_dejson['app_id'] == '1250000000'"},
+    "conn-test": {"call": "assert ok, message"},
+    "copy-hook": {
+        "seed": {
+            "cos://exports-1250000000/day/summary.csv": b"id,city\n1,beijing\n",
+            "cos://exports-1250000000/day/data.parquet": 6 * 1024 * MIB,
+            "cos://staging-1250000000/incoming/manifest.json": b'{"files": 2}',
+        },
+        "call": """
+            assert small.to_dict()["part_count"] == 0 and big.to_dict()["part_count"] > 1
+            assert emu.head("archive-1250000000", "day/data.parquet")["crc64"] == big.to_dict()["crc64"]
+            assert emu.head("staging-1250000000", "incoming/manifest.json") is None
+            assert emu.head("staging-1250000000", "processed/manifest.json") is not None
+        """,
+    },
+    "dataplane-hook": {
+        "call": """
+            assert up.parts > 1 and result.ok and len(result.deleted) == 3, (up, result)
+            assert Path("copy-of-day.csv").read_bytes() == Path("day.csv").read_bytes()
+            assert text == "你好" and emu.head("exports-1250000000", "landing/day.csv") is None
+        """,
+    },
+    "mapped-hook": {
+        "seed": {"cos://media-1250000000/raw/camera-01/2026-11-01.mxf": 6 * 1024 * MIB},
+        "call": """
+            head = emu.head("media-backup-1250000000", "raw/camera-01/2026-11-01.mxf")
+            assert head["crc64"] == outcome.to_dict()["crc64"] and len(start.batches) == 4
+        """,
+    },
+    "copy-replace-metadata": {
+        "seed": {"cos://exports-1250000000/day/summary.csv": b"id,city\n1,beijing\n"},
+        "call": """
+            assert result["metadata"]["owner"] == "etl"
+            assert emu.head("exports-1250000000", "day/summary.csv")["content_type"] == "text/csv"
+        """,
+    },
+}
+
+
+def _is_dag(code: str) -> bool:
+    return bool(re.search(r"\bDAG\(|@dag\b", code))
+
+
+def _params(kind: str) -> list[Any]:
+    return [pytest.param(s, id=s.id) for s in SAMPLES if s.lang == kind]
+
+
+def test_every_block_has_a_handled_language() -> None:
+    unhandled = [f"{s.id} ({s.lang or 'no language'})" for s in SAMPLES if s.lang not in HANDLED]
+    assert not unhandled, f"fenced blocks no check handles: {unhandled}"
+    assert len(SAMPLES) > 20
+
+
+def test_skipped_runs_say_why() -> None:
+    silent = [s.id for s in SAMPLES if (s.skip_run or s.lang == "text") and not s.reason]
+    assert not silent, f"blocks marked skip-run (or text) without a reason=: {silent}"
+    pointless = [s.id for s in SAMPLES if s.lang not in ("python", "text") and s.skip_run]
+    assert not pointless, f"skip-run only applies to python blocks: {pointless}"
+
+
+def test_every_setup_belongs_to_a_sample() -> None:
+    names = {s.name for s in SAMPLES if s.lang == "python"}
+    assert not set(SETUPS) - names, f"setups for no sample: {sorted(set(SETUPS) - names)}"
+
+
+# -- python -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def docs_emulator() -> Iterator[Any]:
+    from cos_provider.emulator import CosEmulator
+
+    with CosEmulator(credentials={SECRET_ID: SECRET_KEY}) as emu:
+        yield emu
+
+
+@pytest.fixture
+def docs_cos(docs_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    docs_emulator.reset()
+    for bucket, (region, versioned) in DOC_BUCKETS.items():
+        docs_emulator.create_bucket(f"{bucket}-{APP_ID}", region=region, versioning=versioned)
+    conn = {
+        "conn_type": "tencent_cos",
+        "login": SECRET_ID,
+        "password": SECRET_KEY,
+        "extra": {"region": REGION, "app_id": APP_ID, "connect_address": docs_emulator.address},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_COS_DEFAULT", json.dumps(conn))
+    monkeypatch.setenv("AIRFLOW_CONN_COS_LOGS", json.dumps(conn))
+    monkeypatch.chdir(tmp_path)
+    return docs_emulator
+
+
+def _seed(emu: Any, setup: dict[str, Any], root: Path) -> None:
+    for uri, content in setup.get("seed", {}).items():
+        bucket, key = uri.removeprefix("cos://").split("/", 1)
+        if isinstance(content, int):
+            emu.seed_synthetic(bucket, key, content)
+        else:
+            emu.put_object(bucket, key, content)
+    for rel, content in setup.get("files", {}).items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+
+@pytest.mark.parametrize("sample", _params("python"))
+def test_python(sample: Sample, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    code = compile(sample.code, sample.id, "exec")
+    if sample.skip_run:
+        return
+    if _is_dag(sample.code):
+        _parse_dag(sample, tmp_path)
+        return
+    emu = request.getfixturevalue("docs_cos")
+    setup = SETUPS.get(sample.name or "", {})
+    _seed(emu, setup, Path.cwd())
+    namespace: dict[str, Any] = {"__name__": f"sample_{sample.name or sample.line}"}
+    exec(code, namespace)
+    if "call" in setup:
+        namespace["emu"] = emu
+        exec(compile(textwrap.dedent(setup["call"]), f"{sample.id} (call)", "exec"), namespace)
+    assert emu.live_uploads() == 0, "a sample left a multipart upload behind"
+
+
+def _parse_dag(sample: Sample, folder: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = folder / f"sample_{(sample.name or str(sample.line)).replace('-', '_')}.py"
+    path.write_text(sample.code, encoding="utf-8")
+    bag = DagBag(dag_folder=str(path))
+    assert not bag.import_errors, bag.import_errors
+    assert bag.dags, f"{sample.id} defines no DAG"
+    for dag in bag.dags.values():
+        assert dag.task_dict, f"{sample.id}: DAG {dag.dag_id} has no task"
+
+
+# -- ini ----------------------------------------------------------------------
+
+
+def _known_option(section: str, key: str) -> bool:
+    from airflow.configuration import conf
+
+    return (section, key) in PROVIDER_OPTIONS or conf.has_option(section, key)
+
+
+@pytest.mark.parametrize("sample", _params("ini"))
+def test_ini(sample: Sample) -> None:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(sample.code, source=sample.id)
+    assert parser.sections(), f"{sample.id} has no [section]"
+    for section in parser.sections():
+        for key, value in parser.items(section):
+            assert _known_option(section, key), f"{sample.id}: [{section}] {key} is not an Airflow option"
+            assert not re.search(r"\s[#;]", value), (
+                f"{sample.id}: [{section}] {key} has an inline comment; Airflow reads it as part of the value"
+            )
+
+
+# -- bash ---------------------------------------------------------------------
+
+EXPORT = re.compile(r"\bexport\s+AIRFLOW__([A-Z0-9_]+?)__([A-Z0-9_]+)=")
+CONN_EXPORT = re.compile(r"\bexport\s+(AIRFLOW_CONN_[A-Z0-9_]+)=")
+
+
+def _env_option(section: str, key: str) -> bool:
+    """``AIRFLOW__COMMON_IO__X`` may be section ``common_io`` or ``common.io``."""
+    lowered = section.lower()
+    candidates = {lowered, *(lowered[:i] + "." + lowered[i + 1 :] for i, c in enumerate(lowered) if c == "_")}
+    return any(_known_option(s, key.lower()) for s in candidates)
+
+
+@pytest.mark.parametrize("sample", _params("bash"))
+def test_bash(sample: Sample) -> None:
+    checked = subprocess.run(["bash", "-n"], input=sample.code, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, f"{sample.id}: bash -n: {checked.stderr}"
+    for section, key in EXPORT.findall(sample.code):
+        assert _env_option(section, key), f"{sample.id}: AIRFLOW__{section}__{key} is not an Airflow option"
+    for line in _logical_lines(sample.code):
+        found = CONN_EXPORT.search(line)
+        if not found:
+            continue
+        value = shlex.split(line[found.end() :], comments=True)[0]
+        _check_connection(sample, found.group(1), value)
+
+
+def _logical_lines(code: str) -> list[str]:
+    """Lines with quoted newlines and backslash continuations joined, as bash reads them."""
+    out, current = [], ""
+    for line in code.splitlines():
+        current = f"{current}\n{line}" if current else line
+        try:
+            shlex.split(current, comments=True)
+        except ValueError:  # an open quote: the value goes on
+            continue
+        if current.endswith("\\"):
+            current = current[:-1]
+            continue
+        out.append(current)
+        current = ""
+    return out
+
+
+def _check_connection(sample: Sample, name: str, value: str) -> None:
+    from airflow.models.connection import Connection
+
+    conn = Connection.from_json(value, conn_id=name) if value.startswith("{") else Connection(uri=value)
+    assert conn.conn_type == "tencent_cos", f"{sample.id}: {name} has conn_type {conn.conn_type!r}"
+    from cos_provider.hooks.cos import CosHook
+
+    os.environ[name] = value
+    try:
+        hook = CosHook(name.removeprefix("AIRFLOW_CONN_").lower())
+        assert hook.settings.endpoint.region  # every extra validated, nothing sent
+    finally:
+        del os.environ[name]
+
+
+# -- json, xml ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", _params("json"))
+def test_json(sample: Sample) -> None:
+    json.loads(sample.code)
+
+
+@pytest.mark.parametrize("sample", _params("xml"))
+def test_xml(sample: Sample) -> None:
+    from lxml import etree
+
+    etree.fromstring(sample.code.encode())
