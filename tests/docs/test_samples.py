@@ -58,7 +58,7 @@ MIB = 1024 * 1024
 # Per-sample setup. seed: objects put in the emulator before the block runs
 # (bytes, or an int: a synthetic object of that size). files: local files made
 # in the block's working directory. call: code run after the block, in its
-# namespace, to exercise and check what it defined.
+# namespace (plus ``docs_emu``, the emulator), to exercise and check what it defined.
 SETUPS: dict[str, dict[str, Any]] = {
     "conn-local-file": {"call": "assert conn.extra_dejson['app_id'] == '1250000000'"},
     "conn-test": {"call": "assert ok, message"},
@@ -70,30 +70,39 @@ SETUPS: dict[str, dict[str, Any]] = {
         },
         "call": """
             assert small.to_dict()["part_count"] == 0 and big.to_dict()["part_count"] > 1
-            assert emu.head("archive-1250000000", "day/data.parquet")["crc64"] == big.to_dict()["crc64"]
-            assert emu.head("staging-1250000000", "incoming/manifest.json") is None
-            assert emu.head("staging-1250000000", "processed/manifest.json") is not None
+            assert docs_emu.head("archive-1250000000", "day/data.parquet")["crc64"] == big.to_dict()["crc64"]
+            assert docs_emu.head("staging-1250000000", "incoming/manifest.json") is None
+            assert docs_emu.head("staging-1250000000", "processed/manifest.json") is not None
         """,
     },
     "dataplane-hook": {
         "call": """
             assert up.parts > 1 and result.ok and len(result.deleted) == 3, (up, result)
             assert Path("copy-of-day.csv").read_bytes() == Path("day.csv").read_bytes()
-            assert text == "你好" and emu.head("exports-1250000000", "landing/day.csv") is None
+            assert text == "你好" and docs_emu.head("exports-1250000000", "landing/day.csv") is None
         """,
     },
     "mapped-hook": {
         "seed": {"cos://media-1250000000/raw/camera-01/2026-11-01.mxf": 6 * 1024 * MIB},
         "call": """
-            head = emu.head("media-backup-1250000000", "raw/camera-01/2026-11-01.mxf")
+            head = docs_emu.head("media-backup-1250000000", "raw/camera-01/2026-11-01.mxf")
             assert head["crc64"] == outcome.to_dict()["crc64"] and len(start.batches) == 4
         """,
     },
+    "osp-task": {
+        "seed": {"cos://staging-1250000000/incoming/manifest.json": b'{"files": ["a.csv"]}'},
+        "call": """
+            names, csvs, walked = daily.function()
+            assert names == ["big.bin", "manifest.json", "summary.txt"], names
+            assert docs_emu.head("warehouse-1250000000", "daily/manifest.json") is not None
+        """,
+    },
+    "emu-inprocess": {"call": "assert emu.counters()['faults_injected'] == {'UploadPartCopy': {'internal_error': 2}}"},
     "copy-replace-metadata": {
         "seed": {"cos://exports-1250000000/day/summary.csv": b"id,city\n1,beijing\n"},
         "call": """
             assert result["metadata"]["owner"] == "etl"
-            assert emu.head("exports-1250000000", "day/summary.csv")["content_type"] == "text/csv"
+            assert docs_emu.head("exports-1250000000", "day/summary.csv")["content_type"] == "text/csv"
         """,
     },
 }
@@ -180,7 +189,7 @@ def test_python(sample: Sample, request: pytest.FixtureRequest, tmp_path: Path) 
     namespace: dict[str, Any] = {"__name__": f"sample_{sample.name or sample.line}"}
     exec(code, namespace)
     if "call" in setup:
-        namespace["emu"] = emu
+        namespace["docs_emu"] = emu
         exec(compile(textwrap.dedent(setup["call"]), f"{sample.id} (call)", "exec"), namespace)
     assert emu.live_uploads() == 0, "a sample left a multipart upload behind"
 
