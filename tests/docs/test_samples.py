@@ -56,7 +56,7 @@ PROVIDER_OPTIONS = {("tencent_cos", "console_url")}
 MIB = 1024 * 1024
 
 # Per-sample setup. seed: objects put in the emulator before the block runs
-# (bytes, or an int: a synthetic object of that size). files: local files made
+# (bytes; an int: a synthetic object of that size; a dict: put_object's arguments). files: local files made
 # in the block's working directory. call: code run after the block, in its
 # namespace (plus ``docs_emu``, the emulator), to exercise and check what it defined.
 SETUPS: dict[str, dict[str, Any]] = {
@@ -98,6 +98,19 @@ SETUPS: dict[str, dict[str, Any]] = {
         """,
     },
     "emu-inprocess": {"call": "assert emu.counters()['faults_injected'] == {'UploadPartCopy': {'internal_error': 2}}"},
+    "restore-hook": {
+        "seed": {"cos://archive-1250000000/cold/2025.csv": {"data": b"a,b\n", "storage_class": "ARCHIVE"}},
+        "call": """
+            assert (record["status"], state.readable) == ("in_progress", False), (record, state)
+            docs_emu.advance_clock(24 * 3600)
+            later = hook.get_restore_state("cos://archive/cold/2025.csv", region="ap-shanghai")
+            assert later.readable and later.status == "restored", later
+        """,
+    },
+    "bundle-upload": {
+        "files": {"my_dag.py": b"# a DAG file\n"},
+        "call": "assert docs_emu.head('dags-1250000000', 'airflow/dags/my_dag.py')['size'] == 13",
+    },
     "copy-replace-metadata": {
         "seed": {"cos://exports-1250000000/day/summary.csv": b"id,city\n1,beijing\n"},
         "call": """
@@ -167,6 +180,8 @@ def _seed(emu: Any, setup: dict[str, Any], root: Path) -> None:
         bucket, key = uri.removeprefix("cos://").split("/", 1)
         if isinstance(content, int):
             emu.seed_synthetic(bucket, key, content)
+        elif isinstance(content, dict):  # {"data": bytes, "storage_class": ...}
+            emu.put_object(bucket, key, **content)
         else:
             emu.put_object(bucket, key, content)
     for rel, content in setup.get("files", {}).items():
@@ -224,6 +239,8 @@ def test_ini(sample: Sample) -> None:
     for section in parser.sections():
         for key, value in parser.items(section):
             assert _known_option(section, key), f"{sample.id}: [{section}] {key} is not an Airflow option"
+            if value.lstrip().startswith(("[", "{")):  # a JSON value (bundle lists, backend kwargs)
+                json.loads(value)
             assert not re.search(r"\s[#;]", value), (
                 f"{sample.id}: [{section}] {key} has an inline comment; Airflow reads it as part of the value"
             )
