@@ -111,6 +111,14 @@ SETUPS: dict[str, dict[str, Any]] = {
         "files": {"my_dag.py": b"# a DAG file\n"},
         "call": "assert docs_emu.head('dags-1250000000', 'airflow/dags/my_dag.py')['size'] == 13",
     },
+    "readme-hook-task": {
+        "seed": {"cos://exports-1250000000/day/data.parquet": b"PAR1 day data"},
+        "call": """
+            result = archive.function("day/data.parquet")
+            assert result["dest_uri"] == "cos://archive-1250000000/day/data.parquet", result
+            assert docs_emu.head("archive-1250000000", "day/data.parquet")["metadata"] == {"city": "beijing"}
+        """,
+    },
     "copy-replace-metadata": {
         "seed": {"cos://exports-1250000000/day/summary.csv": b"id,city\n1,beijing\n"},
         "call": """
@@ -318,3 +326,37 @@ def test_xml(sample: Sample) -> None:
     from lxml import etree
 
     etree.fromstring(sample.code.encode())
+
+
+# -- links ----------------------------------------------------------------------
+
+LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            out.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return out
+
+
+def test_relative_links_resolve() -> None:
+    from tests.docs.samples import doc_files
+
+    broken = []
+    for doc in doc_files():
+        text = re.sub(r"```.*?```", "", doc.read_text(encoding="utf-8"), flags=re.S)
+        for found in LINK.finditer(text):
+            target = found.group("target")
+            if re.match(r"[a-z]+:", target):
+                continue
+            file_part, _, anchor = target.partition("#")
+            path = (doc.parent / file_part).resolve() if file_part else doc
+            if not path.exists():
+                broken.append(f"{doc.name}: {target} (no such file)")
+            elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
+                broken.append(f"{doc.name}: {target} (no such heading)")
+    assert not broken, broken
