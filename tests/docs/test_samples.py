@@ -97,7 +97,9 @@ SETUPS: dict[str, dict[str, Any]] = {
             assert docs_emu.head("warehouse-1250000000", "daily/manifest.json") is not None
         """,
     },
-    "emu-inprocess": {"call": "assert emu.counters()['faults_injected'] == {'UploadPartCopy': {'internal_error': 2}}"},
+    "emu-inprocess": {
+        "call": "assert emu.counters()['faults_injected'] == {'UploadPartCopy': {'internal_error': 2}}"
+    },
     "restore-hook": {
         "seed": {"cos://archive-1250000000/cold/2025.csv": {"data": b"a,b\n", "storage_class": "ARCHIVE"}},
         "call": """
