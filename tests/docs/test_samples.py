@@ -229,6 +229,22 @@ def _parse_dag(sample: Sample, folder: Path) -> None:
     assert bag.dags, f"{sample.id} defines no DAG"
     for dag in bag.dags.values():
         assert dag.task_dict, f"{sample.id}: DAG {dag.dag_id} has no task"
+        env = dag.get_template_env()
+        for task in dag.task_dict.values():  # every template must at least compile
+            for field in task.template_fields:
+                for text in _strings(getattr(task, field, None)):
+                    env.parse(text)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 # -- ini ----------------------------------------------------------------------
@@ -307,12 +323,16 @@ def _check_connection(sample: Sample, name: str, value: str) -> None:
     assert conn.conn_type == "tencent_cos", f"{sample.id}: {name} has conn_type {conn.conn_type!r}"
     from cos_provider.hooks.cos import CosHook
 
+    saved = os.environ.get(name)
     os.environ[name] = value
     try:
         hook = CosHook(name.removeprefix("AIRFLOW_CONN_").lower())
         assert hook.settings.endpoint.region  # every extra validated, nothing sent
     finally:
-        del os.environ[name]
+        if saved is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = saved
 
 
 # -- json, xml ------------------------------------------------------------------
@@ -320,7 +340,9 @@ def _check_connection(sample: Sample, name: str, value: str) -> None:
 
 @pytest.mark.parametrize("sample", _params("json"))
 def test_json(sample: Sample) -> None:
-    json.loads(sample.code)
+    value = json.loads(sample.code)
+    if isinstance(value, dict) and "conn_type" in value:  # a connection document
+        _check_connection(sample, "AIRFLOW_CONN_DOCS_SAMPLE", sample.code.strip())
 
 
 @pytest.mark.parametrize("sample", _params("xml"))
