@@ -5,4 +5,4 @@ Layers, from the bottom: ``client`` (the COS protocol, no Airflow import),
 (thin task classes), and ``emulator`` (a local COS for tests and development).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -8,7 +8,7 @@ and CRC64 known) and reports it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Asset
 
@@ -18,6 +18,9 @@ with DAG(
     dag_id="example_cos_asset_consumer",
     schedule=[Asset("cos://archive-1250000000/exports")],
     start_date=datetime(2026, 11, 1),
+    # Retries are what resume a copy or transfer after a killed worker: a retried try
+    # picks up the parts already done (see docs/running-in-production.md).
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     catchup=False,
     tags=["example", "cos"],
     doc_md=__doc__,

@@ -17,7 +17,7 @@ tasks so Celery or Kubernetes workers copy them in parallel:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
@@ -27,6 +27,9 @@ with DAG(
     dag_id="example_cos_mapped_multipart_copy",
     schedule="@daily",
     start_date=datetime(2026, 11, 1),
+    # Retries are what resume a copy or transfer after a killed worker: a retried try
+    # picks up the parts already done (see docs/running-in-production.md).
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     catchup=False,
     max_active_runs=1,
     tags=["example", "cos"],

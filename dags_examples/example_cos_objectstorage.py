@@ -14,7 +14,7 @@ The provider registers ``cos://`` with fsspec and Airflow; the connection
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, ObjectStoragePath, task
 
@@ -32,6 +32,9 @@ with DAG(
     dag_id="example_cos_objectstorage",
     schedule="@daily",
     start_date=datetime(2026, 11, 1),
+    # Retries are what resume a copy or transfer after a killed worker: a retried try
+    # picks up the parts already done (see docs/running-in-production.md).
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     catchup=False,
     tags=["example", "cos", "objectstorage"],
     doc_md=__doc__,

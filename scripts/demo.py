@@ -9,7 +9,15 @@
 4. uses a throwaway ``AIRFLOW_HOME`` on SQLite;
 5. runs every example DAG with ``airflow dags test``;
 6. prints what each task did, whether every destination's CRC64 matches its
-   source, and the emulator's count of live multipart uploads (must be 0).
+   source, and the emulator's count of live multipart uploads (must be 0);
+7. runs the data-plane DAG once more, this time on a real scheduler and
+   dag-processor (LocalExecutor, separate processes, another throwaway home),
+   its DAG file read from COS by a ``CosDagBundle`` and its task logs written
+   to COS (``cos_provider.log.logging_config``); prints the log objects and
+   the COS URI the REST API serves each log from.
+   ``airflow dags test`` cannot show remote logging: it runs tasks in its own
+   process (``InProcessTestSupervisor``), which writes no log file and never
+   uploads one; only a real task supervisor does.
 
 It stops the emulator on every path and exits non-zero if anything failed.
 """
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,39 +38,39 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 DAGS = ROOT / "dags_examples"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from cos_provider.client import operations as ops  # noqa: E402
-from cos_provider.client.client import CosClient  # noqa: E402
-from cos_provider.client.crc64 import crc64  # noqa: E402
-from cos_provider.client.credentials import Credentials  # noqa: E402
-from cos_provider.client.endpoints import Endpoint  # noqa: E402
-from cos_provider.client.errors import CosError, CosServiceError  # noqa: E402
 from cos_provider.emulator import start_emulator_process  # noqa: E402
+from scripts.demo_checks import (  # noqa: E402
+    DATA_PLANE_DAG,
+    admin,
+    live_uploads,
+    log_key,
+    log_objects,
+    seed,
+    upload_dag_files,
+    verify_data_plane,
+    verify_destinations,
+)
 from scripts.demo_world import (  # noqa: E402
-    APP_ID,
-    BUCKETS,
+    DAG_BUNDLE,
     DAG_ORDER,
     LOGICAL_DATE,
-    REGION,
-    SECRET_ID,
-    SECRET_KEY,
     SEEDS,
+    connection,
+    dag_bundle_config,
+    emulator_args,
     late_arrivals,
-    prefix_copy_source,
+    remote_logging_config,
 )
+from tests.deployment.stack import AirflowStack, StackError  # noqa: E402
 
 # CRC64 of every seeded source, as the seeding saw it: the independent truth
 # each destination is checked against.
 SOURCE_CRC: dict[str, int] = {}
-
-GiB = 1024**3
-DATA_PLANE_DAG = "example_cos_data_plane"
 
 
 def say(message: str) -> None:
@@ -71,48 +80,15 @@ def say(message: str) -> None:
 @contextmanager
 def emulator() -> Iterator[str]:
     """The emulator as a child process in its own session; always stopped, whatever happens."""
-    args = ["--host", "127.0.0.1", "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY]
-    for bucket, (region, versioned) in BUCKETS.items():
-        args += ["--bucket", f"{bucket}:{region}" + (":versioned" if versioned else "")]
-    emu = start_emulator_process(args, python=BIN / "python", new_session=True)
+    emu = start_emulator_process(
+        ["--host", "127.0.0.1", *emulator_args()], python=BIN / "python", new_session=True
+    )
     say(f"emulator ready at {emu.address} (pid {emu.pid})")
     try:
         yield emu.address
     finally:
         emu.stop()
         say("emulator stopped")
-
-
-def admin(address: str, method: str, path: str, body: Any = None) -> Any:
-    resp = requests.request(method, f"{address}/_emulator/{path}", json=body, timeout=30)
-    resp.raise_for_status()
-    return resp.json() if resp.content else None
-
-
-def client_for(address: str, bucket: str) -> CosClient:
-    region = BUCKETS[bucket][0]
-    return CosClient(
-        Credentials(SECRET_ID, SECRET_KEY), Endpoint(region=region, scheme="http", connect_address=address)
-    )
-
-
-def seed(address: str, seeds: list[dict[str, Any]]) -> None:
-    for spec in seeds:
-        uri = f"cos://{spec['bucket']}/{spec['key']}"
-        if "size" in spec:
-            SOURCE_CRC[uri] = int(admin(address, "POST", "seed", spec)["crc64"])
-            say(f"seeded {uri} ({spec['size'] / GiB:.1f} GiB synthetic)")
-        else:
-            with client_for(address, spec["bucket"]) as c:
-                c.put_object(
-                    spec["bucket"],
-                    spec["key"],
-                    spec["body"],
-                    content_type=spec.get("content_type"),
-                    metadata=spec.get("metadata"),
-                )
-            SOURCE_CRC[uri] = crc64(spec["body"])
-            say(f"seeded {uri} ({len(spec['body'])} bytes)")
 
 
 def release_late_arrivals(address: str, stop: threading.Event) -> None:
@@ -123,21 +99,12 @@ def release_late_arrivals(address: str, stop: threading.Event) -> None:
             requests_seen.get("HeadObject", {}).values()
         ):
             time.sleep(3)
-            seed(address, late_arrivals())
+            seed(address, late_arrivals(), SOURCE_CRC, say)
             return
         stop.wait(0.5)
 
 
 def airflow_env(address: str, home: Path) -> dict[str, str]:
-    connection = {
-        "conn_type": "tencent_cos",
-        "login": SECRET_ID,
-        "password": SECRET_KEY,
-        # No "scheme": the connect address says http. Airflow masks every string in a
-        # connection's extra, and a 4-character "http" is what made it warn "Skipping masking
-        # for a secret as it's too short" in every task and trigger log.
-        "extra": {"region": REGION, "app_id": APP_ID, "connect_address": address},
-    }
     return {
         **os.environ,
         "AIRFLOW_HOME": str(home),
@@ -145,7 +112,7 @@ def airflow_env(address: str, home: Path) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "AIRFLOW_CONN_COS_DEFAULT": json.dumps(connection),
+        "AIRFLOW_CONN_COS_DEFAULT": json.dumps(connection(address)),
         "PYTHONPATH": str(ROOT),
     }
 
@@ -194,106 +161,6 @@ def summarise(address: str, dags: list[str], env: dict[str, str]) -> bool:
     return print_report(address, rows)
 
 
-def destinations(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Every object the DAGs wrote, mapped to the seeded source it must equal."""
-    found: dict[str, str] = {}
-    for row in rows:
-        result = row["result"]
-        if isinstance(result, dict) and "dest_uri" in result and "source_uri" in result:
-            found[result["dest_uri"]] = found.get(result["source_uri"], result["source_uri"])
-        elif isinstance(result, list) and result and all(isinstance(u, str) for u in result):
-            for uri in result:
-                found[uri] = prefix_copy_source(uri)
-    return found
-
-
-def verify_destinations(address: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    checks = []
-    for dest, source in sorted(destinations(rows).items()):
-        bucket, key = dest.removeprefix("cos://").split("/", 1)
-        check: dict[str, Any] = {"uri": dest, "size": 0, "verified": False, "why": ""}
-        try:
-            with client_for(address, bucket) as c:
-                info = c.head_object(bucket, key, region=BUCKETS[bucket][0])
-        except CosError as exc:
-            check["why"] = f"HEAD failed: {exc}"
-            checks.append(check)
-            continue
-        check["size"] = info.size
-        expected = SOURCE_CRC.get(source)
-        if expected is None:
-            check["why"] = f"unknown source {source}"
-        elif info.crc64 != expected:
-            check["why"] = f"crc64 {info.crc64} != source {source} {expected}"
-        else:
-            check["verified"] = True
-        checks.append(check)
-    return checks
-
-
-def file_crc64(path: str) -> int:
-    value = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(8 * 1024 * 1024):
-            value = crc64(chunk, value)
-    return value
-
-
-def verify_data_plane(address: str, rows: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
-    """The data-plane DAG: one CRC64 from the local file to the downloaded one; what it deleted is gone.
-
-    The local and downloaded files are read back here, the copy is HEADed
-    here; the upload's CRC64 (its object is deleted by then) is the XCom's,
-    which the upload checked against COS's answer. Registers the uploaded
-    object as a known source, so the generic check of the copy applies too.
-    """
-    results = {r["task_id"]: r["result"] for r in rows if r["dag_id"] == DATA_PLANE_DAG}
-    checks: list[tuple[str, bool, str]] = []
-
-    def check(what: str, ok: bool, why: str = "") -> None:
-        checks.append((what, ok, why))
-
-    try:
-        local_path = results["write_local_file"]["path"]
-        local = file_crc64(local_path)
-        check(f"local file {local_path} crc64 {local}", True)
-        (uploaded,) = results["upload"]["objects"]
-        SOURCE_CRC[uploaded["uri"]] = local
-        check(
-            f"uploaded {uploaded['uri']} ({uploaded['parts']} parts) crc64 {uploaded['crc64']}",
-            int(uploaded["crc64"]) == local and uploaded["parts"] > 1,
-            "not the local file's CRC64, or not multipart",
-        )
-        copy_uri = results["copy_to_warehouse"]["dest_uri"]
-        bucket, key = copy_uri.removeprefix("cos://").split("/", 1)
-        with client_for(address, bucket) as c:
-            remote = c.head_object(bucket, key, region=BUCKETS[bucket][0]).crc64
-            tags = dict(c.execute(ops.get_object_tagging(c.ref(bucket, key, region=BUCKETS[bucket][0]))))
-        check(f"copy {copy_uri} crc64 {remote}", remote == local, "not the local file's CRC64")
-        # The upload tagged it stage=landing, the copy kept that, the re-tag replaced it.
-        check(f"copy re-tagged {tags}", tags.get("stage") == "curated", "still the upload's tags")
-        (downloaded,) = results["download"]["files"]
-        on_disk = file_crc64(downloaded["path"])
-        check(
-            f"downloaded file {downloaded['path']} crc64 {on_disk}",
-            on_disk == local == int(downloaded["crc64"]),
-            "not the local file's CRC64",
-        )
-        deleted = results["delete_landing"]
-        gone_bucket = deleted["bucket"]
-        check(f"deleted {deleted['deleted_count']} key(s)", deleted["deleted_count"] >= 1, "nothing deleted")
-        for gone in deleted["deleted_keys"]:
-            try:
-                with client_for(address, gone_bucket) as c:
-                    c.head_object(gone_bucket, gone, region=BUCKETS[gone_bucket][0])
-                check(f"cos://{gone_bucket}/{gone} is gone", False, "still there")
-            except CosServiceError as exc:
-                check(f"cos://{gone_bucket}/{gone} is gone", exc.status == 404, str(exc))
-    except (KeyError, TypeError, ValueError, OSError, CosError) as exc:
-        check(f"{DATA_PLANE_DAG} results", False, f"{type(exc).__name__}: {exc}")
-    return checks
-
-
 def print_report(address: str, rows: list[dict[str, Any]]) -> bool:
     ok = True
     print()
@@ -305,14 +172,14 @@ def print_report(address: str, rows: list[dict[str, Any]]) -> bool:
             f"{row['dag_id'] + ' / ' + row['task_id']:<66} {row['state']:<9} {row['duration']:>6.1f}  {row['what']}"
         )
     print()
-    plane = verify_data_plane(address, rows)
+    plane = verify_data_plane(address, rows, SOURCE_CRC)
     print(f"{'data plane check':<104} ok")
     print("-" * 110)
     for what, passed, why in plane:
         ok &= passed
         print(f"{what:<104} {'yes' if passed else 'NO: ' + why}")
     print()
-    checks = verify_destinations(address, rows)
+    checks = verify_destinations(address, rows, SOURCE_CRC)
     print(f"{'destination':<78} {'size':>14}  crc64 verified")
     print("-" * 110)
     for check in checks:
@@ -320,10 +187,77 @@ def print_report(address: str, rows: list[dict[str, Any]]) -> bool:
         print(
             f"{check['uri']:<78} {check['size']:>14,}  {'yes' if check['verified'] else 'NO: ' + check['why']}"
         )
-    live = admin(address, "GET", "counters")["live_uploads"]
+    live = live_uploads(address)
     ok &= live == 0 and bool(checks)
     print()
     print(f"live multipart uploads on the emulator: {live}")
+    return ok
+
+
+REMOTE_LOG_DAG = DATA_PLANE_DAG  # re-runnable: it deletes what it uploaded
+
+
+def remote_logging_step(address: str) -> bool:
+    """One example DAG from a COS bundle on a real scheduler and dag-processor, its task logs in COS."""
+    say(
+        f"remote logging: {REMOTE_LOG_DAG} on a real scheduler + dag-processor, DAG file and task logs in COS"
+    )
+    started = time.monotonic()
+    home = Path(tempfile.mkdtemp(prefix="cos-demo-deployment-"))
+    stack = AirflowStack(
+        home,
+        components=["scheduler", "dag-processor", "api-server"],
+        name="demo-remote-logging",
+        config={
+            "scheduler": {"use_job_schedule": False},
+            "logging": remote_logging_config(),
+            "dag_processor": dag_bundle_config(home / "bundles"),
+        },
+        env={"AIRFLOW_CONN_COS_DEFAULT": json.dumps(connection(address))},
+    )
+    (dag_uri,) = upload_dag_files(address, [DAGS / f"{REMOTE_LOG_DAG}.py"])
+    say(f"DAG file uploaded to {dag_uri}, the CosDagBundle {DAG_BUNDLE['name']!r} is the only bundle")
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        with stack:
+            say(f"scheduler, dag-processor and api-server up at {stack.base_url} (AIRFLOW_HOME={home})")
+            dag = stack.wait_for_dag(REMOTE_LOG_DAG, timeout=90)
+            say(
+                f"{REMOTE_LOG_DAG} parsed from bundle {dag['bundle_name']!r} (file {dag['relative_fileloc']})"
+            )
+            ok = dag["bundle_name"] == DAG_BUNDLE["name"]
+            run_id = stack.trigger_dag(REMOTE_LOG_DAG, logical_date=f"{LOGICAL_DATE}T00:00:00+00:00")
+            state = stack.wait_for_run(REMOTE_LOG_DAG, run_id, timeout=180)
+            tis = stack.task_instances(REMOTE_LOG_DAG, run_id)
+            keys = {
+                t: log_key(REMOTE_LOG_DAG, run_id, t, ti["map_index"], ti["try_number"])
+                for t, ti in tis.items()
+            }
+            # The supervisor uploads after reporting the state: the last object may lag a moment.
+            found = stack.wait_for(
+                "the task log objects",
+                lambda: objects if set(keys.values()) <= set(objects := log_objects(address)) else None,
+                timeout=30,
+            )
+            for task_id, ti in sorted(tis.items(), key=lambda item: item[1]["start_date"] or ""):
+                text = stack.task_log_text(REMOTE_LOG_DAG, run_id, task_id)
+                served = next((ln for ln in text.splitlines() if ln.startswith("cos://")), "not from COS")
+                rows.append((task_id, ti["state"], f"{found[keys[task_id]]:,}", served))
+    except StackError as exc:
+        say(f"remote logging step FAILED: {exc} (logs in {stack.artifacts})")
+        return False
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    print()
+    print(
+        f"{'task (' + REMOTE_LOG_DAG + ', real scheduler)':<50} {'state':<9} {'log bytes':>10}  log served by the API from"
+    )
+    print("-" * 150)
+    for task_id, ti_state, size, served in rows:
+        print(f"{task_id:<50} {ti_state:<9} {size:>10}  {served}")
+    ok &= state == "success" and all(r[1] == "success" and r[3].startswith("cos://") for r in rows)
+    print()
+    say(f"remote logging step {'ok' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s")
     return ok
 
 
@@ -338,7 +272,7 @@ def main() -> int:
     say(f"AIRFLOW_HOME={home} (SQLite)")
     ok = True
     with emulator() as address:
-        seed(address, SEEDS)
+        seed(address, SEEDS, SOURCE_CRC, say)
         env = airflow_env(address, home)
         subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
         say("metadata DB migrated")
@@ -351,10 +285,9 @@ def main() -> int:
             ok &= ran
         stop.set()
         ok &= summarise(address, dags, env)
+        ok &= remote_logging_step(address)
     say(f"{'SUCCESS' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s")
     if not args.keep and ok:
-        import shutil
-
         shutil.rmtree(home, ignore_errors=True)
     return 0 if ok else 1
 

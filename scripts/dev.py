@@ -2,7 +2,8 @@
 """One entry point for a fresh machine that has only python3.
 
     python3 scripts/dev.py demo    # set up, then run the example DAGs on the embedded emulator
-    python3 scripts/dev.py test    # set up, then lint, type-check and run the whole test suite
+    python3 scripts/dev.py test    # set up, then lint, type-check, run the whole test suite, then compat --all
+    python3 scripts/dev.py compat  # the built wheel against the lowest and newest Airflow (compat_check.py)
 
 Setting up means: get uv (pinned, from PyPI, into .cache/), then install the
 locked environment into .venv with bytecode compiled (PYTHONDONTWRITEBYTECODE
@@ -83,7 +84,14 @@ def test(env: dict[str, str], pytest_args: list[str]) -> int:
     run(BIN / "ruff", "check", ".", env=env)
     run(BIN / "ruff", "format", "--check", ".", env=env)
     run(BIN / "mypy", env=env)
-    return run(BIN / "python", "-m", "pytest", *pytest_args, env=env, check=False)
+    code = run(BIN / "python", "-m", "pytest", *pytest_args, env=env, check=False)
+    # Every minor release the package declares (3.0 to 3.3), not only the two ends.
+    return compat(["--all"]) or code
+
+
+def compat(args: list[str]) -> int:
+    """Needs only uv: the wheel goes into venvs of its own, never into .venv."""
+    return run(sys.executable, ROOT / "scripts" / "compat_check.py", "--uv", uv(), *args, check=False)
 
 
 def demo(env: dict[str, str], args: list[str]) -> int:
@@ -91,9 +99,11 @@ def demo(env: dict[str, str], args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test", "setup"):
+    if not argv or argv[0] not in ("demo", "test", "setup", "compat"):
         print(__doc__)
         return 2
+    if argv[0] == "compat":
+        return compat(argv[1:])
     env = setup()
     if argv[0] == "test":
         return test(env, argv[1:])

@@ -35,7 +35,7 @@ def asset_uri(bucket: str, key: str = "") -> str:
 
 def create_asset(*, bucket: str, key: str = "", extra: dict[str, Any] | None = None) -> Asset:
     """Asset factory used by the hook lineage collector (``scheme="cos"``)."""
-    from airflow.sdk import Asset
+    from airflow.providers.common.compat.sdk import Asset
 
     return Asset(uri=asset_uri(bucket, key), extra=extra)
 

@@ -32,7 +32,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from airflow.dag_processing.bundles.base import BaseDagBundle, BundleVersion
+from airflow.dag_processing.bundles.base import BaseDagBundle
+
+try:  # Airflow 3.3 wraps the version; 3.0-3.2 take the plain string.
+    from airflow.dag_processing.bundles.base import BundleVersion
+except ImportError:  # pragma: no cover - exercised by scripts/dev.py compat
+    BundleVersion = None  # type: ignore[assignment,misc]
 
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.etag import normalise_etag
@@ -118,9 +123,12 @@ class CosDagBundle(BaseDagBundle):
         with self.lock():
             self._sync()
 
-    def get_current_version(self) -> BundleVersion | None:
+    def get_current_version(self) -> Any:
+        """The version as the running Airflow wants it: ``BundleVersion`` on 3.3, else a str."""
         version = self._version or self._manifest().get("version")
-        return BundleVersion(version=version) if version else None
+        if not version:
+            return None
+        return BundleVersion(version=version) if BundleVersion is not None else version
 
     def __repr__(self) -> str:
         return f"CosDagBundle(name={self.name!r}, bucket_name={self.bucket_name!r}, prefix={self.prefix!r})"

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 
 from cos_provider.client import params
 from cos_provider.client.client import CosClient
@@ -24,7 +24,7 @@ from cos_provider.client.copy import CopyEngine
 from cos_provider.client.encryption import CustomerKey, CustomerKeys
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.operations import ObjectRef
-from cos_provider.get_provider_info import UI_FIELD_BEHAVIOUR
+from cos_provider.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from cos_provider.hooks.connection import ConnectionSettings, check_connection
 
 if TYPE_CHECKING:
@@ -43,6 +43,61 @@ def mask_customer_key(key: CustomerKey) -> None:
     from airflow.sdk.log import mask_secret
 
     mask_secret(key.reveal())
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """The standard fields' labels for Airflow < 3.2, which asks the hook; 3.2+ reads provider info."""
+    return {
+        "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+        "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+        "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+    }
+
+
+def connection_form_widgets() -> dict[str, Any]:
+    """The extra fields of the connection form for Airflow < 3.2, made from ``CONN_FIELDS``.
+
+    Those versions ignore ``conn-fields`` and ask the hook for WTForms fields.
+    Their API server swaps WTForms' field classes for stand-ins that turn the
+    field into a JSON schema while it asks, so the classes are looked up at
+    call time (and ``wtforms.validators`` imported as a module, which 3.1
+    replaces when wtforms is missing). Without wtforms (no FAB provider installed) Airflow shows no
+    extra fields for any provider; returning nothing then keeps the relabelling
+    of :func:`ui_field_behaviour`, which Airflow reads after this.
+    """
+    try:
+        import wtforms
+        from wtforms.validators import Optional, any_of
+    except ImportError:
+        return {}
+    try:
+        from flask_babel import lazy_gettext as gettext
+    except ImportError:
+        gettext = str
+
+    def field_class(schema: Mapping[str, Any]) -> Any:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        kind = next(t for t in types if t != "null")
+        if kind == "boolean":
+            return wtforms.BooleanField
+        if kind == "integer":
+            return wtforms.IntegerField
+        # A number is typed as text (Airflow offers no float field); the hook parses it.
+        return wtforms.PasswordField if schema.get("format") == "password" else wtforms.StringField
+
+    widgets: dict[str, Any] = {}
+    for name, spec in CONN_FIELDS.items():
+        schema = spec["schema"]
+        checks: list[Any] = [Optional()]
+        if "enum" in schema:
+            checks.append(any_of(schema["enum"]))
+        widgets[name] = field_class(schema)(
+            gettext(spec["label"]),
+            validators=checks,
+            description=spec.get("description", ""),
+            default=schema.get("default"),
+        )
+    return widgets
 
 
 class CosBaseHook(BaseHook):
@@ -74,15 +129,6 @@ class CosBaseHook(BaseHook):
         self._regional: dict[str, CosClient] = {}
         self._workers: set[Cancellable] = set()
         self._lock = threading.Lock()
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """For Airflow < 3.2, which asks the hook; 3.2+ reads provider info."""
-        return {
-            "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
-            "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
-            "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
-        }
 
     # ------------------------------------------------------------ connection and clients
 

@@ -17,7 +17,7 @@ from cos_provider.client.operations import ObjectRef
 
 def report_lineage(hook: Any, inputs: Iterable[ObjectRef] = (), outputs: Iterable[ObjectRef] = ()) -> None:
     try:
-        from airflow.sdk.lineage import get_hook_lineage_collector
+        from airflow.providers.common.compat.sdk import get_hook_lineage_collector
     except ImportError:  # pragma: no cover - Airflow < 3
         return
     collector = get_hook_lineage_collector()
@@ -38,7 +38,7 @@ def file_uri(path: str) -> str:
 def report_file_lineage(hook: Any, inputs: Iterable[str] = (), outputs: Iterable[str] = ()) -> None:
     """Local files a hook method read or wrote, as ``file://`` assets."""
     try:
-        from airflow.sdk.lineage import get_hook_lineage_collector
+        from airflow.providers.common.compat.sdk import get_hook_lineage_collector
     except ImportError:  # pragma: no cover - Airflow < 3
         return
     collector = get_hook_lineage_collector()

@@ -101,7 +101,7 @@ class CosUploadMethods(CosBaseHook):
         if uri is None:
             return
         try:
-            from airflow.sdk.lineage import get_hook_lineage_collector
+            from airflow.providers.common.compat.sdk import get_hook_lineage_collector
         except ImportError:  # pragma: no cover
             return
         get_hook_lineage_collector().add_input_asset(context=self, uri=uri)

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from airflow.sdk import BaseOperatorLink
+from airflow.providers.common.compat.sdk import BaseOperatorLink
 
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.globbing import literal_prefix
@@ -116,7 +116,7 @@ class CosConsoleLink(BaseOperatorLink):
         push(key=cls.key, value={"bucket": full, "region": where, "folder": folder})
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
+        from airflow.providers.common.compat.sdk import XCom
 
         value = XCom.get_value(ti_key=ti_key, key=self.key)
         if isinstance(value, str) and value.startswith(("https://", "http://")):

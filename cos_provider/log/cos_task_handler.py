@@ -21,6 +21,7 @@ not data the DAG produced.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -186,21 +187,26 @@ class CosRemoteLogIO:
                         raise
 
     def read(self, relative_path: str, ti: Any = None) -> tuple[list[str], list[str] | None]:
-        """``([uri], [text])``; ``([], None)`` if there is no such log, ``([reason], None)`` if COS failed.
+        """``(uris, texts)``: the try's log, then each trigger's log of that try.
 
-        A failure is a source line, not an exception, so the UI goes on to the
-        local file or the worker's log server.
+        The triggerer writes its part of a deferred try beside the try's own
+        (``attempt=N.log.trigger.<job id>.log``); like amazon's S3 reader, every
+        object under the try's key is shown, or the UI would lose the lines
+        written while the task waited. ``([], None)``: no such log;
+        ``([reason], None)``: COS failed. A failure is a source line, not an
+        exception, so the UI goes on to the local file or the worker's log server.
         """
         try:
-            uri = self.uri(relative_path)
             with self._hook() as hook:
-                data = self._read_ref(hook, hook.object_ref(uri, key_field="remote_base_log_folder"))
+                refs = self._refs(hook, relative_path)
+                texts = [self._read_ref(hook, ref) for ref in refs]
         except Exception as exc:
             log.warning("Could not read task log %s from COS: %s", relative_path, exc)
             return [f"Could not read the log from {self.remote_base}: {exc}"], None
-        if data is None:
+        found = [(ref.uri(), data) for ref, data in zip(refs, texts, strict=True) if data is not None]
+        if not found:
             return [], None
-        return [uri], [data.decode("utf-8", errors="replace")]
+        return [uri for uri, _ in found], [data.decode("utf-8", errors="replace") for _, data in found]
 
     def stream(self, relative_path: str, ti: Any = None) -> tuple[list[str], list[Iterator[str]]]:
         """Like :meth:`read`, as lines fetched in ranged GETs (``RemoteLogStreamIO``; the API server prefers it).
@@ -214,19 +220,32 @@ class CosRemoteLogIO:
         from cos_provider.client import operations as ops
 
         try:
-            uri = self.uri(relative_path)
             with self._hook() as hook:
-                ref = hook.object_ref(uri, key_field="remote_base_log_folder")
-                info = hook.conn.execute(ops.head_object(ref))
-        except CosServiceError as exc:
-            if exc.is_not_found:
-                return [], []
-            log.warning("Could not read task log %s from COS: %s", relative_path, exc)
-            return [f"Could not read the log from {self.remote_base}: {exc}"], []
+                found = []
+                for ref in self._refs(hook, relative_path):
+                    try:
+                        found.append((ref, hook.conn.execute(ops.head_object(ref))))
+                    except CosServiceError as exc:
+                        if not exc.is_not_found:  # deleted between the listing and the HEAD
+                            raise
         except Exception as exc:
             log.warning("Could not read task log %s from COS: %s", relative_path, exc)
             return [f"Could not read the log from {self.remote_base}: {exc}"], []
-        return [uri], [self._lines(ref, info.size, info.etag, info.crc64)]
+        return (
+            [ref.uri() for ref, _ in found],
+            [self._lines(ref, info.size, info.etag, info.crc64) for ref, info in found],
+        )
+
+    def _refs(self, hook: CosHook, relative_path: str) -> list[ObjectRef]:
+        """The try's own object first, then the triggers' (``<key>.…``), from one listing."""
+        ref = hook.object_ref(self.uri(relative_path), key_field="remote_base_log_folder")
+        keys = {
+            listed.key
+            for listed in hook.client_for(ref.region).iter_objects(ref.bucket, prefix=ref.key)
+            if listed.key == ref.key or listed.key.startswith(f"{ref.key}.")
+        }
+        ordered = sorted(keys, key=lambda key: (key != ref.key, key))
+        return [dataclasses.replace(ref, key=key) for key in ordered]
 
     def _lines(self, ref: ObjectRef, size: int, etag: str, crc: int | None) -> Iterator[str]:
         import codecs

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import TaskGroup, XComArg
+from airflow.providers.common.compat.sdk import TaskGroup, XComArg
 
 from cos_provider.client.copy import MultipartSession
 from cos_provider.client.copy.plan import MAX_MAPPED_BATCHES
@@ -49,9 +49,9 @@ DEFAULT_TASK_CONCURRENCY = 8
 
 def max_map_length() -> int:
     try:
-        from airflow.configuration import conf
+        from airflow.providers.common.compat.sdk import conf
 
-        return conf.getint("core", "max_map_length", fallback=MAX_MAPPED_BATCHES)
+        return int(conf.getint("core", "max_map_length", fallback=MAX_MAPPED_BATCHES))
     except Exception:  # pragma: no cover - config unavailable
         return MAX_MAPPED_BATCHES
 
@@ -234,6 +234,21 @@ class CosCopyPartsOperator(CosBaseOperator):
         return [[n, etag, crc] for n, (etag, crc) in results.items()]
 
 
+def by_length(items: Iterable[Any]) -> Iterable[Any]:
+    """Index a sequence up to its length instead of iterating it.
+
+    Airflow's lazy list of mapped results is iterated by fetching offset 0, 1,
+    ... until the API answers 404, which the task SDK logs as
+    ``[error] XCom not found`` on every successful run. Its ``len()`` is one
+    query, so reading by index never asks past the end.
+    """
+    try:
+        count = len(items)  # type: ignore[arg-type]
+    except TypeError:
+        return items
+    return (items[i] for i in range(count))  # type: ignore[index]
+
+
 class CosCompleteMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
     """Step 3: gather the mapped results, complete, verify size and CRC64.
 
@@ -264,7 +279,7 @@ class CosCompleteMultipartCopyOperator(CosConsoleLinkMixin, CosBaseOperator):
     @staticmethod
     def gather(batches: Iterable[Any]) -> dict[int, tuple[str, int | None]]:
         parts: dict[int, tuple[str, int | None]] = {}
-        for batch in batches:
+        for batch in by_length(batches):
             if batch is None:
                 continue
             for item in batch:

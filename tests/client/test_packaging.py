@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -172,10 +173,13 @@ EXTRAS = {extra: requirement_names(reqs, extra) for extra, reqs in PROJECT["opti
 def test_the_scan_sees_the_imports_it_must():
     """Guards the scanner itself: a regression here would make the tests below pass vacuously."""
     by_module = {i.module: i for i in all_imports()}
-    assert {"requests", "httpx", "tenacity", "lxml", "certifi", "airflow.sdk"} <= set(by_module)
+    assert {"requests", "httpx", "tenacity", "lxml", "certifi", "airflow.sdk.log"} <= set(by_module)
+    assert "airflow.providers.common.compat.sdk" in by_module
     assert by_module["airflow.providers.openlineage.extractors"].optional
+    assert by_module["wtforms"].optional  # the connection form of Airflow < 3.2, when FAB is there
     assert not by_module["httpx"].optional
     assert providers_of("airflow.sdk") == {"apache-airflow-task-sdk"}
+    assert providers_of("airflow.providers.common.compat.sdk") == {"apache-airflow-providers-common-compat"}
     assert providers_of("airflow.triggers.base") == {"apache-airflow-core"}
     assert providers_of("airflow.providers.common.compat.openlineage.facet") == {
         "apache-airflow-providers-common-compat"
@@ -320,3 +324,87 @@ def test_wheel_metadata_declares_the_dependencies(wheel):
         [*PROJECT["dependencies"], *(f"{r}; extra == '{e}'" for e, reqs in extras.items() for r in reqs)]
     )
     assert metadata.get_all("Provides-Extra") == list(extras)
+
+
+# ------------------------------------------------------------------ release metadata
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and the wheel, as `uv build` makes them for a release."""
+    uv = find_uv()
+    assert uv is not None, "uv is not installed: python3 scripts/dev.py setup installs the pinned one"
+    out = tmp_path_factory.mktemp("dists")
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    subprocess.run(
+        [uv, "build", "--offline", "--quiet", "--out-dir", str(out), str(ROOT)],
+        check=True,
+        env=env,
+        timeout=180,
+    )
+    return out
+
+
+def test_licence_and_notice_ship_in_the_wheel_and_the_sdist(dists):
+    import tarfile
+
+    (whl,) = dists.glob("*.whl")
+    with zipfile.ZipFile(whl) as zf:
+        licences = {Path(n).name for n in zf.namelist() if ".dist-info/licenses/" in n}
+        metadata = Parser().parsestr(
+            zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        )
+    assert licences == {"LICENSE", "NOTICE"}
+    assert metadata["License-Expression"] == "Apache-2.0"
+    (sdist,) = dists.glob("*.tar.gz")
+    with tarfile.open(sdist) as tf:
+        top = {Path(*Path(n).parts[1:]).as_posix() for n in tf.getnames()}
+    assert {"LICENSE", "NOTICE", "CHANGELOG.md", "README.md", "docs/pypi-description.md"} <= top
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+
+
+def test_the_long_description_is_for_someone_running_pip_install(dists):
+    (whl,) = dists.glob("*.whl")
+    with zipfile.ZipFile(whl) as zf:
+        metadata = Parser().parsestr(
+            zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        )
+    body = metadata.get_payload()
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert body.index("pip install airflow-provider-tencent-cos") < body.index("```python")
+    assert "not published" not in body.lower()
+    links = re.findall(r"\]\(([^)]+)\)", body)
+    assert links, "the description links to Airflow and COS"
+    assert all(link.startswith("https://") for link in links), links
+    assert not metadata.get_all("Project-URL"), "no placeholder URLs: give real ones or none"
+    assert metadata["Author"] or metadata["Author-email"]
+    assert metadata["Maintainer"] or metadata["Maintainer-email"]
+
+
+def test_a_classifier_for_each_python_version_the_package_declares():
+    from packaging.specifiers import SpecifierSet
+
+    declared = SpecifierSet(PROJECT["requires-python"])
+    classified = {
+        c.rsplit(" :: ", 1)[1]
+        for c in PROJECT["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    }
+    assert classified
+    assert all(Version(v) in declared for v in classified)
+    floor = min(classified, key=Version)
+    assert Version(f"3.{int(floor.split('.')[1]) - 1}") not in declared, "the lowest classifier is the floor"
+
+
+def test_twine_check_strict_passes(dists):
+    """What PyPI will say of the upload: the long description renders, metadata is complete."""
+    files = sorted(str(p) for p in [*dists.glob("*.whl"), *dists.glob("*.tar.gz")])
+    out = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *files],
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("PASSED") == len(files) == 2, out.stdout

@@ -375,11 +375,16 @@ class AirflowStack:
 
         return self.wait_for(f"DAG {dag_id!r} to be parsed", probe, timeout)
 
-    def trigger_dag(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
-        """Unpause and trigger ``dag_id`` through the REST API; returns the run id."""
+    def trigger_dag(
+        self, dag_id: str, conf: Mapping[str, Any] | None = None, logical_date: str | None = None
+    ) -> str:
+        """Unpause and trigger ``dag_id`` through the REST API; returns the run id.
+
+        ``logical_date`` (ISO 8601, e.g. ``2026-11-20T00:00:00+00:00``) sets ``{{ ds }}``; none by default.
+        """
         self.api("PATCH", f"dags/{dag_id}", json={"is_paused": False}).raise_for_status()
         response = self.api(
-            "POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf or {})}
+            "POST", f"dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": dict(conf or {})}
         )
         if response.status_code >= 400:
             raise StackError(f"triggering {dag_id} failed: {response.status_code} {response.text}")

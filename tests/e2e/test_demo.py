@@ -52,6 +52,16 @@ def test_demo_runs_every_example_dag_and_leaves_nothing_behind(tmp_path):
     ]
     assert {verdict for _, verdict in checked} == {"yes"}
     assert len(set(re.findall(r"crc64 (\d+)", plane))) == 1
+    # The last step: the data-plane DAG on a real scheduler, every task's log served from COS.
+    served = re.findall(
+        r"^(\w+)\s+success\s+[\d,]+\s+cos://logs-1250000000/airflow/task-logs/dag_id=example_cos_data_plane/"
+        r"run_id=\S+/task_id=(\w+)/attempt=1\.log$",
+        out.split("remote logging: ", 1)[1],
+        flags=re.M,
+    )
+    assert len(served) == 6, out[-4000:]
+    assert all(task == in_key for task, in_key in served)
+    assert re.search(r"remote logging step ok in \d+s", out)
     pid = int(re.search(r"emulator ready at \S+ \(pid (\d+)\)", out).group(1))
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 

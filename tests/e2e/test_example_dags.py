@@ -39,6 +39,9 @@ def test_every_example_dag_imports_without_errors_or_warnings():
         assert ours == [], [str(w.message) for w in ours]
         for dag in bag.dags.values():
             assert dag.doc_md, f"{dag.dag_id} has no doc_md"
+            # Resume after a killed worker happens only on a retry: the examples show it.
+            no_retries = [t.task_id for t in dag.tasks if not t.retries]
+            assert no_retries == [], f"{dag.dag_id}: tasks without retries: {no_retries}"
 
 
 @pytest.fixture

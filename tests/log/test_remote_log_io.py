@@ -89,6 +89,21 @@ def test_each_try_has_its_own_object(cos: Any, cos_connection: str, base: Path) 
     assert io.read(second) == ([f"cos://{DST_BUCKET}/airflow/logs/{second}"], ["try two\n"])
 
 
+def test_read_and_stream_show_the_triggers_part_of_a_deferred_try(
+    cos: Any, cos_connection: str, base: Path
+) -> None:
+    """The triggerer uploads what it logged for a deferred try beside the try's own object;
+    the UI must show both (and not attempt=10's log for attempt=1)."""
+    cos.put_object(DST_BUCKET, KEY, b"task: deferring\ntask: resumed\n")
+    cos.put_object(DST_BUCKET, f"{KEY}.trigger.7.log", b"trigger: fired\n")
+    cos.put_object(DST_BUCKET, KEY.replace("attempt=1", "attempt=10"), b"another try\n")
+    uris = [f"cos://{DST_BUCKET}/{KEY}", f"cos://{DST_BUCKET}/{KEY}.trigger.7.log"]
+    assert io_for(base).read(REL) == (uris, ["task: deferring\ntask: resumed\n", "trigger: fired\n"])
+    sources, streams = io_for(base).stream(REL)
+    assert sources == uris
+    assert [list(lines) for lines in streams] == [["task: deferring", "task: resumed"], ["trigger: fired"]]
+
+
 def test_read_of_a_missing_log_is_empty(cos: Any, cos_connection: str, base: Path) -> None:
     assert io_for(base).read(REL) == ([], None)
 

@@ -61,9 +61,13 @@ def test_copy_prefix_operator(cos: Any, cos_connection: str) -> None:
     assert cos.get_object_bytes(DST_BUCKET, "backup/cos_copy_prefix/3.log") == b"line 3"
 
 
-def test_mapped_multipart_copy(cos: Any, cos_connection: str, requests_of: Any) -> None:
+def test_mapped_multipart_copy(cos: Any, cos_connection: str, requests_of: Any, capfd: Any) -> None:
     info = cos.seed_synthetic(SRC_BUCKET, "huge.bin", size=7 * MiB + 5)  # 8 parts in 3 batches
     run = run_dag("cos_mapped_copy")
+    # complete reads the mapped results by length: no lookup past the end, no error line.
+    out, err = capfd.readouterr()
+    assert "huge_copy.copy_parts" in out + err
+    assert "XCom not found" not in out + err
     states = task_states(run)
     assert states == {
         "huge_copy.initiate": "success",
