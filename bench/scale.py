@@ -39,6 +39,7 @@ requests; RSS growth under 30 MB; within 1.2x of the ideal without throttling.
 from __future__ import annotations
 
 import _bench_path
+import _harness
 
 import argparse
 import importlib.util
@@ -86,18 +87,7 @@ def _usage() -> tuple[float, float]:
 
 
 def _sdk(address: str, pool: int) -> Any:
-    from qcloud_cos import CosConfig, CosS3Client
-
-    config = CosConfig(
-        Region=REGION,
-        SecretId=SECRET_ID,
-        SecretKey=SECRET_KEY,
-        Scheme="http",
-        Proxies={"http": address},
-        PoolConnections=pool,
-        PoolMaxSize=pool,
-    )
-    return CosS3Client(config, retry=3)
+    return _harness.sdk_client(address, REGION, SECRET_ID, SECRET_KEY, pool)
 
 
 class _TI:
