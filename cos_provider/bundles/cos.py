@@ -39,11 +39,11 @@ try:  # Airflow 3.3 wraps the version; 3.0-3.2 take the plain string.
 except ImportError:  # pragma: no cover - exercised by scripts/dev.py compat
     BundleVersion = None  # type: ignore[assignment,misc]
 
+from cos_provider.client.download import local_path_for
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.etag import normalise_etag
 from cos_provider.client.uri import is_cos_url, split_cos_url
 from cos_provider.hooks.cos import CosHook
-from cos_provider.operators.download import local_path_for
 
 MANIFEST = ".cos-bundle-manifest.json"
 """Beside the DAG files: ``{"version", "files": {relative path: {"etag", "size"}}}``."""

@@ -371,3 +371,18 @@ def iter_ranges(size: int, part_size: int) -> Iterator[tuple[int, int]]:
     """``(first, last)`` of each range of a download (for tests and tools)."""
     for r in plan_ranges(size, part_size):
         yield r.first, r.last
+
+
+def local_path_for(folder: str, relative_key: str) -> str:
+    """Where ``relative_key`` lands under ``folder``; refuses keys that would leave it (``../``, absolute)."""
+    parts = relative_key.split("/")
+    if not relative_key or relative_key.endswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise CosValidationError(
+            "key",
+            f"{relative_key!r} does not map to a file inside {folder} (empty, '.', '..' or trailing '/')",
+        )
+    root = os.path.abspath(folder)
+    path = os.path.abspath(os.path.join(root, *parts))
+    if os.path.commonpath([root, path]) != root:
+        raise CosValidationError("key", f"{relative_key!r} would be written outside {folder}")
+    return path

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Sequence
 from typing import Any
 
-from cos_provider.client.download import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE
+from cos_provider.client.download import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, local_path_for
 from cos_provider.client.encryption import CustomerKey
 from cos_provider.client.errors import CosValidationError
 from cos_provider.client.restore import is_archived
 from cos_provider.client.selection import Selection
 from cos_provider.links.cos import CosConsoleLinkMixin
 from cos_provider.operators.base import POOL_MARGIN, CosBaseOperator
-
-
-def local_path_for(folder: str, relative_key: str) -> str:
-    """Where ``relative_key`` lands under ``folder``; refuses keys that would leave it (``../``, absolute)."""
-    parts = relative_key.split("/")
-    if not relative_key or relative_key.endswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise CosValidationError(
-            "key",
-            f"{relative_key!r} does not map to a file inside {folder} (empty, '.', '..' or trailing '/')",
-        )
-    root = os.path.abspath(folder)
-    path = os.path.abspath(os.path.join(root, *parts))
-    if os.path.commonpath([root, path]) != root:
-        raise CosValidationError("key", f"{relative_key!r} would be written outside {folder}")
-    return path
 
 
 class CosToLocalFilesystemOperator(CosConsoleLinkMixin, CosBaseOperator):
