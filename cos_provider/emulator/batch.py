@@ -32,7 +32,7 @@ Decisions where the documentation is silent (``cos-data-plane.md §9``):
   (``ManifestFormatInvalid``). :meth:`JobBook.inject_failure` makes the next
   job (or a given one) fail after some tasks with a chosen code and reason;
 * the report (if enabled) is written when the job ends - Complete, Failed or
-  Cancelled - as S3 Batch writes it (``client/batch.py``):
+  Cancelled - as S3 Batch writes it (``client/batch/``):
   ``<prefix>/job-<id>/manifest.json`` plus ``results/succeeded.csv`` and/or
   ``results/failed.csv``;
 * job tasks are not HTTP requests: they do not appear in the request counters;
