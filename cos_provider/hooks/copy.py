@@ -33,6 +33,14 @@ class MultipartCopyStart:
 class CosCopyMethods(CosBaseHook):
     """Server-side copies; every method validates before its first request and reports lineage."""
 
+    def _source_region(self, source_region: str | None, dest_region: str | None) -> str | None:
+        """A copy given only ``dest_region`` reads its source in the connection's region.
+
+        The client of ``dest_region`` signs for that region, so without this the
+        source would silently be looked for in the destination's region.
+        """
+        return source_region or (self.region if dest_region else None)
+
     # ------------------------------------------------------------ copies
 
     def copy_object(
@@ -77,7 +85,7 @@ class CosCopyMethods(CosBaseHook):
             source_bucket_name=source_bucket_name,
             dest_bucket_name=dest_bucket_name,
             source_version_id=source_version_id,
-            source_region=source_region or (self.region if dest_region else None),
+            source_region=self._source_region(source_region, dest_region),
             dest_region=dest_region,
         )
         with self._engine(client, logger) as engine:
@@ -194,7 +202,7 @@ class CosCopyMethods(CosBaseHook):
             src_bucket,
             params.bucket_name(client, dest_bucket or src_bucket, "dest_bucket"),
             dest_prefix=dest_prefix,
-            source_region=source_region or (self.region if dest_region else None),
+            source_region=self._source_region(source_region, dest_region),
             dest_region=dest_region,
             directive=options.directive,
         )
@@ -253,7 +261,7 @@ class CosCopyMethods(CosBaseHook):
             source_bucket_name=source_bucket_name,
             dest_bucket_name=dest_bucket_name,
             source_version_id=source_version_id,
-            source_region=source_region or (self.region if dest_region else None),
+            source_region=self._source_region(source_region, dest_region),
             dest_region=dest_region,
         )
         with self._engine(client, logger) as engine:
